@@ -1,0 +1,113 @@
+"""DuckDB access: open the district's file offline, create the layers, run the files in sql/."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from tasks.config import PROJECT_ROOT, Config
+
+SQL_DIR = PROJECT_ROOT / "sql"
+# Layers holding `create table if not exists` files, in dependency order.
+DDL_LAYERS = ("reference", "raw", "staging", "validation", "runlog")
+
+
+class DatabaseError(Exception):
+    """The DuckDB file cannot be opened (locked by another run, unreadable)."""
+
+
+def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the district's DuckDB file with every network-reaching feature off."""
+    db_path = str(db_path)
+    if db_path != ":memory:":
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(
+            db_path,
+            config={
+                "autoinstall_known_extensions": "false",
+                "autoload_known_extensions": "false",
+            },
+        )
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseError(
+                f"{db_path}: đang được một lượt chạy khác sử dụng (the database is locked by another run); "
+                "wait for it to finish and run again"
+            ) from None
+        raise DatabaseError(f"{db_path}: cannot open the database ({exc})") from None
+    ensure_schema(con)
+    return con
+
+
+@contextmanager
+def open_db(db_path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db_path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of sql/<name>.sql, e.g. sql_text("marts/mart_award_table")."""
+    path = SQL_DIR / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for layer in DDL_LAYERS:
+        for path in sorted((SQL_DIR / layer).glob("*.sql")):
+            text = path.read_text(encoding="utf-8")
+            if _is_ddl(text):
+                con.execute(text)
+
+
+def _is_ddl(text: str) -> bool:
+    body = "\n".join(l for l in text.splitlines() if not l.strip().startswith("--")).strip().lower()
+    return body.startswith("create ")
+
+
+def materialize(con: duckdb.DuckDBPyConnection, name: str, params: list | dict | None = None) -> None:
+    """Wrap sql/<name>.sql (a select) in `create or replace table <file stem> as (...)`."""
+    table = Path(name).name
+    con.execute(f"create or replace table {table} as (\n{sql_text(name)}\n)", params or None)
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, params: list | dict | None = None):
+    """Run the select in sql/<name>.sql with bound parameters and return a relation's rows as dicts."""
+    cur = con.execute(sql_text(name), params or None)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Replace the reference tables with the registry and catalogue of this run's config."""
+    from tasks.config import reports
+
+    con.execute("delete from ref_unit")
+    con.execute("delete from ref_indicator")
+    con.execute("delete from ref_unit_indicator")
+    con.executemany(
+        "insert into ref_unit values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (u.code, u.name, u.kind, u.is_commune, u.from_year, u.to_year, n)
+            for n, u in enumerate(config.units, start=1)
+        ],
+    )
+    con.executemany(
+        "insert into ref_indicator values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (i.code, i.name, i.unit, i.decimals, i.value_type, i.reported_by, i.aggregation,
+             i.numerator, i.denominator, i.period, n)
+            for n, i in enumerate(config.indicators, start=1)
+        ],
+    )
+    pairs = [(u.code, i.code) for u in config.units for i in config.indicators if reports(i, u)]
+    if pairs:
+        con.executemany("insert into ref_unit_indicator values (?, ?)", pairs)
