@@ -1,0 +1,409 @@
+"""Ingest one year's submission files: raw cells exactly as received, then typed staging rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from tasks.config import Config
+from tasks.db import load_reference, materialize, open_db
+from tasks.parsing import CellError, cell_text, doi_tuong_code, hinh_thuc_code, parse_date, parse_number
+from tasks.readers import (
+    REQUIRED_SHEETS,
+    SHEET_COLUMNS,
+    ReadError,
+    Sheet,
+    Workbook,
+    column_letter,
+    file_sha256,
+    find_header,
+    is_blank,
+    read_submission,
+    size_bytes,
+)
+
+_UNIT_CODE = re.compile(r"^[A-Z0-9_]{1,32}$")
+_STAGING_TABLES = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
+
+
+class SubmissionsError(Exception):
+    """The submissions folder itself is missing."""
+
+
+@dataclass
+class FileOutcome:
+    unit_code: str
+    source_path: str
+    status: str  # accepted | rejected | unchanged
+    version: int
+    reason_vi: str | None = None
+    rows: int = 0
+
+
+@dataclass
+class IngestSummary:
+    year: int
+    run_id: str
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+
+@dataclass
+class _Finding:
+    check_code: str
+    severity: str
+    message_vi: str
+    sheet_name: str | None = None
+    row_number: int | None = None
+    column_number: int | None = None
+    column_name: str | None = None
+    observed_value: str | None = None
+    fix_vi: str | None = None
+
+
+class _Rejected(Exception):
+    def __init__(self, findings: list[_Finding]):
+        self.findings = findings
+
+
+def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path) -> IngestSummary:
+    """Ingest every file of <submissions_dir>/<year>; unchanged files are left as they are."""
+    submissions_dir = Path(submissions_dir)
+    if not submissions_dir.is_dir():
+        raise SubmissionsError(f"{submissions_dir}: không tìm thấy thư mục bài nộp (submissions folder not found)")
+    summary = IngestSummary(year=year, run_id=f"ingest-{year}-{uuid.uuid4().hex[:12]}")
+    started = dt.datetime.now()
+    with open_db(db_path) as con:
+        load_reference(con, config)
+        for entry in discover(submissions_dir / str(year)):
+            summary.files.append(_ingest_entry(con, config, year, entry, submissions_dir, summary.run_id))
+        materialize(con, "validation/submission_status")
+        con.execute(
+            "insert into run_log values (?, 'ingest', ?, ?, current_timestamp, null, ?)",
+            [summary.run_id, year, started, json.dumps({
+                "submissions_dir": str(submissions_dir),
+                "files": [f.__dict__ for f in summary.files],
+            }, ensure_ascii=False)],
+        )
+    return summary
+
+
+def discover(year_dir: Path) -> list[Path]:
+    """The submission entries of a year: files and CSV folders, skipping Excel's lock and hidden files."""
+    if not year_dir.is_dir():
+        return []
+    return sorted(
+        p for p in year_dir.iterdir() if not p.name.startswith((".", "~$"))
+    )
+
+
+def _ingest_entry(con, config: Config, year: int, entry: Path, root: Path, run_id: str) -> FileOutcome:
+    unit_code = (entry.name if entry.is_dir() else entry.stem).strip().upper()
+    source_path = entry.relative_to(root).as_posix()
+    file_format = "csv" if entry.is_dir() else entry.suffix.lower().lstrip(".")
+    sha = file_sha256(entry)
+    current = con.execute(
+        "select sha256, version from raw_file_version where nam = ? and unit_code = ? "
+        "and status <> 'superseded' order by version desc limit 1",
+        [year, unit_code],
+    ).fetchone()
+    if current and current[0] == sha:
+        return FileOutcome(unit_code, source_path, "unchanged", current[1])
+
+    con.execute("begin transaction")
+    try:
+        outcome = _new_version(con, config, year, entry, unit_code, source_path, file_format, sha, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return outcome
+
+
+def _new_version(con, config, year, entry, unit_code, source_path, file_format, sha, run_id) -> FileOutcome:
+    previous = [r[0] for r in con.execute(
+        "select file_version_id from raw_file_version where nam = ? and unit_code = ? and status <> 'superseded'",
+        [year, unit_code],
+    ).fetchall()]
+    for table in _STAGING_TABLES:
+        con.execute(f"delete from {table} where file_version_id in (select unnest(?::bigint[]))", [previous])
+    con.execute(
+        "update raw_file_version set status = 'superseded' where file_version_id in (select unnest(?::bigint[]))",
+        [previous],
+    )
+    version = con.execute(
+        "select coalesce(max(version), 0) + 1 from raw_file_version where nam = ? and unit_code = ?",
+        [year, unit_code],
+    ).fetchone()[0]
+    file_version_id = con.execute(
+        "insert into raw_file_version (nam, unit_code, source_path, file_format, sha256, size_bytes, "
+        "version, status, ingest_run_id) values (?, ?, ?, ?, ?, ?, ?, 'accepted', ?) returning file_version_id",
+        [year, unit_code, source_path, file_format, sha, size_bytes(entry), version, run_id],
+    ).fetchone()[0]
+
+    findings: list[_Finding] = []
+    rows = 0
+    try:
+        if file_format not in ("xlsx", "csv"):
+            raise _Rejected([_Finding(
+                "dinh_dang_khong_ho_tro", "critical",
+                f"định dạng “.{file_format}” không được nhận; chỉ nhận tệp Excel .xlsx hoặc thư mục CSV",
+                fix_vi="Lưu bảng tính dạng Excel Workbook (.xlsx), đặt tên theo mã đơn vị, rồi gửi lại.",
+            )])
+        try:
+            book = read_submission(entry)
+        except ReadError as exc:
+            raise _Rejected([_Finding("tep_khong_doc_duoc", "critical", str(exc),
+                                      fix_vi="Mở lại tệp bằng Excel, lưu dạng .xlsx và gửi lại.")]) from None
+        _store_cells(con, file_version_id, book)
+        sheets = _contract_sheets(book)
+        _check_structure(config, year, unit_code, sheets)
+        rows = _stage(con, file_version_id, year, unit_code, sheets, findings)
+    except _Rejected as rejected:
+        findings = rejected.findings
+        reason = "; ".join(f.message_vi for f in findings)
+        con.execute(
+            "update raw_file_version set status = 'rejected', reason_vi = ? where file_version_id = ?",
+            [reason, file_version_id],
+        )
+        _store_findings(con, run_id, year, unit_code, file_version_id, source_path, findings)
+        return FileOutcome(unit_code, source_path, "rejected", version, reason)
+    _store_findings(con, run_id, year, unit_code, file_version_id, source_path, findings)
+    return FileOutcome(unit_code, source_path, "accepted", version, rows=rows)
+
+
+def _store_cells(con, file_version_id: int, book: Workbook) -> None:
+    records = []
+    for sheet in book.sheets.values():
+        columns = SHEET_COLUMNS.get(sheet.name.strip().lower())
+        header_index = find_header(sheet, columns) if columns else None
+        header = sheet.rows[header_index] if header_index is not None else []
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                if is_blank(value):
+                    continue
+                name = None
+                if header_index is not None and r > header_index and c < len(header):
+                    name = cell_text(header[c]).strip() or None
+                records.append((file_version_id, sheet.name, r + 1, c + 1, name,
+                                f"{column_letter(c + 1)}{r + 1}", cell_text(value)))
+    if records:
+        frame = pd.DataFrame.from_records(records, columns=[
+            "file_version_id", "sheet_name", "row_number", "column_number", "column_name", "cell_ref", "value_text",
+        ])
+        con.register("_cells", frame)
+        con.execute("insert into raw_cell select * from _cells")
+        con.unregister("_cells")
+
+
+@dataclass
+class _Table:
+    sheet: Sheet
+    header_row: int  # 0-based index of the header
+    columns: dict[str, int]  # contract column -> 0-based index
+
+    def records(self):
+        """(row_number, {column: value}) for every non-blank row under the header."""
+        for index in range(self.header_row + 1, len(self.sheet.rows)):
+            row = self.sheet.rows[index]
+            values = {name: (row[i] if i < len(row) else None) for name, i in self.columns.items()}
+            if all(is_blank(v) for v in values.values()):
+                continue
+            yield index + 1, values
+
+
+def _contract_sheets(book: Workbook) -> dict[str, _Table]:
+    by_name = {name.strip().lower(): sheet for name, sheet in book.sheets.items()}
+    missing = [s for s in REQUIRED_SHEETS if s not in by_name]
+    findings = [
+        _Finding("thieu_sheet", "critical", f"thiếu sheet “{s}”", sheet_name=s,
+                 fix_vi=f"Thêm sheet tên “{s}” theo đúng mẫu (tải mẫu trống bằng lệnh thidua templates).")
+        for s in missing
+    ]
+    tables: dict[str, _Table] = {}
+    for name, columns in SHEET_COLUMNS.items():
+        sheet = by_name.get(name)
+        if sheet is None:
+            continue
+        header_index = find_header(sheet, columns)
+        header = sheet.rows[header_index] if header_index is not None else (sheet.rows[0] if sheet.rows else [])
+        positions = {cell_text(v).strip().lower(): i for i, v in enumerate(header) if not is_blank(v)}
+        absent = [c for c in columns if c not in positions]
+        # ghi_chu columns are optional notes; every other contract column must be there.
+        absent = [c for c in absent if c != "ghi_chu"]
+        for column in absent:
+            findings.append(_Finding(
+                "thieu_cot", "critical",
+                f"sheet “{sheet.name}” thiếu cột “{column}” ở dòng tiêu đề (dòng {(header_index or 0) + 1})",
+                sheet_name=sheet.name, row_number=(header_index or 0) + 1, column_name=column,
+                fix_vi=f"Thêm cột “{column}” vào dòng tiêu đề, đúng tên như mẫu.",
+            ))
+        if not absent:
+            tables[name] = _Table(sheet, header_index, {c: positions[c] for c in columns if c in positions})
+    if findings:
+        raise _Rejected(findings)
+    return tables
+
+
+def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str, _Table]) -> None:
+    info = tables["thong_tin"]
+    fields = {}
+    for row_number, values in info.records():
+        key = cell_text(values["truong"]).strip().lower()
+        fields.setdefault(key, (row_number, values["gia_tri"]))
+    findings = []
+
+    def place(key: str) -> dict:
+        row_number = fields[key][0] if key in fields else None
+        return dict(sheet_name=info.sheet.name, row_number=row_number, column_name="gia_tri",
+                    column_number=info.columns["gia_tri"] + 1)
+
+    declared_unit = cell_text(fields.get("ma_don_vi", (None, None))[1]).strip().upper()
+    if not declared_unit:
+        findings.append(_Finding("thieu_ma_don_vi", "critical", "sheet thong_tin không có dòng “ma_don_vi”",
+                                 **place("ma_don_vi"), fix_vi="Thêm dòng ma_don_vi với mã đơn vị của mình."))
+    elif declared_unit != unit_code:
+        findings.append(_Finding(
+            "ma_don_vi_khong_khop", "critical",
+            f"mã đơn vị ghi trong tệp là “{declared_unit}” nhưng tên tệp là “{unit_code}”",
+            **place("ma_don_vi"), observed_value=declared_unit,
+            fix_vi="Sửa mã đơn vị hoặc đặt lại tên tệp cho trùng với mã đơn vị của mình.",
+        ))
+    declared_year = fields.get("nam", (None, None))[1]
+    try:
+        year_ok = parse_number(declared_year) == year
+    except CellError:
+        year_ok = False
+    if not year_ok:
+        findings.append(_Finding(
+            "nam_khong_khop", "critical",
+            f"năm ghi trong tệp là “{cell_text(declared_year)}” nhưng tệp nằm trong thư mục năm {year}",
+            **place("nam"), observed_value=cell_text(declared_year),
+            fix_vi=f"Ghi đúng năm báo cáo {year} ở dòng “nam”, hoặc nộp tệp vào đúng năm.",
+        ))
+    unit = config.unit(unit_code)
+    if unit is None or not unit.expected_in(year):
+        findings.append(_Finding(
+            "don_vi_khong_co_trong_danh_muc", "critical",
+            f"mã đơn vị “{unit_code}” không có trong danh mục đơn vị báo cáo năm {year}",
+            observed_value=unit_code,
+            fix_vi="Kiểm tra tên tệp: phải là mã đơn vị được giao (ví dụ TTT.xlsx); liên hệ Phòng Nội vụ nếu đơn vị mới.",
+        ))
+    if findings:
+        raise _Rejected(findings)
+
+
+def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[str, _Table],
+           findings: list[_Finding]) -> int:
+    def bad(check: str, severity: str, table: _Table, row_number: int, column: str, value, error: CellError, fix: str):
+        findings.append(_Finding(
+            check, severity, f"{error}", sheet_name=table.sheet.name, row_number=row_number,
+            column_number=table.columns[column] + 1, column_name=column, observed_value=cell_text(value), fix_vi=fix,
+        ))
+
+    info = tables["thong_tin"]
+    fields = {}
+    for row_number, values in info.records():
+        fields.setdefault(cell_text(values["truong"]).strip().lower(), (row_number, values["gia_tri"]))
+    ngay_lap = None
+    if "ngay_lap" in fields and not is_blank(fields["ngay_lap"][1]):
+        try:
+            ngay_lap = parse_date(fields["ngay_lap"][1])
+        except CellError as exc:
+            bad("ngay_khong_hop_le", "warning", info, fields["ngay_lap"][0], "gia_tri", fields["ngay_lap"][1], exc,
+                "Ghi ngày lập dạng 15/12/2020.")
+
+    def text(key: str) -> str | None:
+        return (cell_text(fields[key][1]).strip() or None) if key in fields else None
+
+    con.execute(
+        "insert into stg_submission values (?, ?, ?, ?, ?, ?)",
+        [file_version_id, year, unit_code, text("ten_don_vi"), text("nguoi_lap"), ngay_lap],
+    )
+
+    indicators = []
+    table = tables["chi_tieu"]
+    for row_number, values in table.records():
+        code = cell_text(values["ma_chi_tieu"]).strip().lower() or None
+        raw_value = values["gia_tri"]
+        number = None
+        try:
+            number = parse_number(raw_value)
+        except CellError as exc:
+            bad("gia_tri_khong_phai_so", "critical", table, row_number, "gia_tri", raw_value, exc,
+                "Nhập số theo kiểu Việt Nam: 2.780 (hàng nghìn) hoặc 4,97 (thập phân).")
+        indicators.append((file_version_id, year, unit_code, code, number, cell_text(raw_value),
+                           cell_text(values.get("ghi_chu")).strip() or None, table.sheet.name, row_number))
+
+    awards = []
+    table = tables["khen_thuong"]
+    for row_number, values in table.records():
+        hinh_thuc_text = cell_text(values["hinh_thuc"]).strip()
+        doi_tuong_text = cell_text(values["doi_tuong"]).strip()
+        decided_on = None
+        if not is_blank(values["ngay_quyet_dinh"]):
+            try:
+                decided_on = parse_date(values["ngay_quyet_dinh"])
+            except CellError as exc:
+                bad("ngay_khong_hop_le", "critical", table, row_number, "ngay_quyet_dinh",
+                    values["ngay_quyet_dinh"], exc, "Ghi ngày quyết định dạng 15/12/2020.")
+        awards.append((file_version_id, year, unit_code, hinh_thuc_code(hinh_thuc_text),
+                       doi_tuong_code(doi_tuong_text), hinh_thuc_text, doi_tuong_text,
+                       cell_text(values["ten"]).strip() or None, cell_text(values["so_quyet_dinh"]).strip() or None,
+                       decided_on, cell_text(values.get("ghi_chu")).strip() or None, table.sheet.name, row_number))
+
+    narrative = []
+    table = tables.get("noi_dung")
+    if table is not None:
+        for row_number, values in table.records():
+            narrative.append((file_version_id, year, unit_code, cell_text(values["muc"]).strip() or None,
+                              cell_text(values["noi_dung"]).strip() or None, table.sheet.name, row_number))
+
+    for name, rows in (("stg_indicator_value", indicators), ("stg_award", awards), ("stg_narrative", narrative)):
+        if rows:
+            con.executemany(f"insert into {name} values ({', '.join('?' * len(rows[0]))})", rows)
+    return len(indicators) + len(awards) + len(narrative)
+
+
+def _store_findings(con, run_id: str, year: int, unit_code: str, file_version_id: int, source_path: str,
+                    findings: list[_Finding]) -> None:
+    if not findings:
+        return
+    con.executemany(
+        "insert into finding (run_id, stage, check_code, severity, nam, unit_code, file_version_id, source_path, "
+        "sheet_name, row_number, column_name, cell_ref, observed_value, message_vi, fix_vi) "
+        "values (?, 'ingest', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (run_id, f.check_code, f.severity, year, unit_code, file_version_id, source_path, f.sheet_name,
+             f.row_number, f.column_name,
+             f"{column_letter(f.column_number)}{f.row_number}" if f.column_number and f.row_number else None,
+             f.observed_value, _with_place(source_path, f), f.fix_vi)
+            for f in findings
+        ],
+    )
+
+
+def _with_place(source_path: str, f: _Finding) -> str:
+    """The message with its place in words a clerk understands: file, sheet, row, column."""
+    parts = [f"Tệp {source_path}"]
+    if f.sheet_name:
+        parts.append(f"sheet {f.sheet_name}")
+    if f.row_number:
+        parts.append(f"dòng {f.row_number}")
+    if f.column_name:
+        cell = f" (ô {column_letter(f.column_number)}{f.row_number})" if f.column_number and f.row_number else ""
+        parts.append(f"cột {f.column_name}{cell}")
+    return ", ".join(parts) + ": " + f.message_vi
+
