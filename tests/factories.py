@@ -36,10 +36,27 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
 
 def write_csv_folder(folder: Path, sheets: dict[str, list[list]], encoding: str = "utf-8") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    # Windows-1258 writes Vietnamese decomposed (base letter + combining tone mark).
-    form = "NFD" if encoding.lower() in ("cp1258", "windows-1258") else "NFC"
+    legacy = encoding.lower() in ("cp1258", "windows-1258")
     for name, rows in sheets.items():
-        rows = [[unicodedata.normalize(form, v) if isinstance(v, str) else v for v in row] for row in rows]
+        if legacy:
+            rows = [[_cp1258_form(v) if isinstance(v, str) else v for v in row] for row in rows]
         with (folder / f"{name}.csv").open("w", encoding=encoding, newline="") as fh:
             csv.writer(fh).writerows([["" if v is None else v for v in row] for row in rows])
     return folder
+
+
+def _cp1258_form(text: str) -> str:
+    """Windows-1258 has letters like ơ and â but tone marks only as separate combining characters."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            char.encode("cp1258")
+            out.append(char)
+        except UnicodeEncodeError:
+            base, *marks = unicodedata.normalize("NFD", char)
+            # Re-attach the letter-forming mark (circumflex, breve, horn); tones stay combining.
+            for mark in [m for m in marks if m in "\u0302\u0306\u031b"]:
+                base = unicodedata.normalize("NFC", base + mark)
+                marks.remove(mark)
+            out.append(base + "".join(marks))
+    return "".join(out)
