@@ -338,6 +338,8 @@ def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[st
     for row_number, values in table.records():
         code = cell_text(values["ma_chi_tieu"]).strip().lower() or None
         raw_value = values["gia_tri"]
+        if code and is_blank(raw_value):
+            continue  # a code left without a value is not reported; validation warns of what is missing
         number = None
         try:
             number = parse_number(raw_value)

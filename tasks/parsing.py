@@ -66,7 +66,7 @@ def parse_number(value: object) -> float:
     text = value.replace("\u00a0", " ").strip()
     original = text
     sign = 1.0
-    if text[:1] in "+-":
+    if text[:1] in ("+", "-"):
         sign = -1.0 if text[0] == "-" else 1.0
         text = text[1:].strip()
     if text.endswith("%"):

@@ -1,0 +1,99 @@
+"""Blank submission workbooks, one per expected unit, that ingest reads back unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from tasks.config import Config, Unit
+from tasks.parsing import DOI_TUONG, HINH_THUC
+from tasks.readers import SHEET_COLUMNS
+
+# Row 1 of each sheet: what a person reads. Row 2: the contract's column names, which ingest reads.
+LABELS = {
+    "thong_tin": ("Thông tin", "Giá trị"),
+    "chi_tieu": ("Mã chỉ tiêu", "Giá trị", "Ghi chú", "Tên chỉ tiêu (để tham khảo)", "Đơn vị tính"),
+    "khen_thuong": ("Hình thức", "Đối tượng", "Tên tập thể / cá nhân", "Số quyết định",
+                    "Ngày quyết định (ngày/tháng/năm)", "Ghi chú"),
+    "noi_dung": ("Mục báo cáo (ví dụ II.1)", "Nội dung"),
+}
+EXTRA_COLUMNS = {"chi_tieu": ("ten_chi_tieu", "don_vi_tinh")}
+AWARD_ROWS = 500  # rows prepared with dropdowns in khen_thuong
+LIST_SHEET = "danh_muc"
+
+_LABEL_FONT = Font(italic=True, color="555555")
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def write_templates(config: Config, year: int, out_dir: Path) -> list[Path]:
+    """Write <out_dir>/<UNIT>.xlsx for every unit expected to submit for the year."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for unit in config.expected_units(year):
+        path = out_dir / f"{unit.code}.xlsx"
+        build_template(config, unit, year).save(path)
+        paths.append(path)
+    return paths
+
+
+def build_template(config: Config, unit: Unit, year: int) -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    indicators = config.indicators_for(unit)
+    sheets = {}
+    for name, columns in SHEET_COLUMNS.items():
+        ws = wb.create_sheet(name)
+        ws.append(list(LABELS[name]))
+        ws.append(list(columns) + list(EXTRA_COLUMNS.get(name, ())))
+        for cell in ws[1]:
+            cell.font = _LABEL_FONT
+        for cell in ws[2]:
+            cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        ws.freeze_panes = "A3"
+        sheets[name] = ws
+
+    info = sheets["thong_tin"]
+    for key, value in (("ma_don_vi", unit.code), ("ten_don_vi", unit.name), ("nam", year),
+                       ("nguoi_lap", None), ("ngay_lap", None)):
+        info.append([key, value])
+
+    lists = wb.create_sheet(LIST_SHEET)
+    lists.sheet_state = "hidden"
+    _column(lists, "A", list(HINH_THUC.values()))
+    _column(lists, "B", list(DOI_TUONG.values()))
+    _column(lists, "C", [i.code for i in indicators] or [""])
+
+    targets = sheets["chi_tieu"]
+    for indicator in indicators:
+        targets.append([indicator.code, None, None, indicator.name, indicator.unit])
+    _dropdown(targets, f"{LIST_SHEET}!$C$1:$C${max(len(indicators), 1)}", f"A3:A{max(len(indicators), 1) + 52}",
+              "Mã chỉ tiêu không có trong danh mục của đơn vị")
+
+    awards = sheets["khen_thuong"]
+    _dropdown(awards, f"{LIST_SHEET}!$A$1:$A${len(HINH_THUC)}", f"A3:A{AWARD_ROWS + 2}", "Chọn hình thức trong danh sách")
+    _dropdown(awards, f"{LIST_SHEET}!$B$1:$B${len(DOI_TUONG)}", f"B3:B{AWARD_ROWS + 2}", "Chọn Tập thể hoặc Cá nhân")
+
+    widths = {"thong_tin": (18, 40), "chi_tieu": (28, 14, 24, 60, 18), "khen_thuong": (26, 14, 36, 18, 22, 24),
+              "noi_dung": (14, 100)}
+    for name, ws in sheets.items():
+        for index, width in enumerate(widths[name]):
+            ws.column_dimensions[chr(65 + index)].width = width
+    sheets["noi_dung"].column_dimensions["B"].alignment = Alignment(wrap_text=True)
+    return wb
+
+
+def _column(ws, letter: str, values: list[str]) -> None:
+    for row, value in enumerate(values, start=1):
+        ws[f"{letter}{row}"] = value
+
+
+def _dropdown(ws, source: str, cells: str, error: str) -> None:
+    dv = DataValidation(type="list", formula1=f"={source}", allow_blank=True, showErrorMessage=True,
+                        errorTitle="Giá trị không hợp lệ", error=error)
+    dv.add(cells)
+    ws.add_data_validation(dv)
