@@ -1,0 +1,234 @@
+"""Aggregate stage: build the marts from accepted submissions and write the statisticians' files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import math
+import uuid
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from tasks.config import Config
+from tasks.db import load_reference, materialize, open_db
+
+# Dependency order: each file reads only reference, staging, status and the files before it.
+MART_FILES = (
+    "marts/mart_unit_indicators",
+    "intermediate/int_indicator_reporters",
+    "marts/mart_district_indicators",
+    "marts/mart_award_table",
+    "marts/mart_narrative",
+)
+PERIOD_MART = "marts/mart_period_indicators"
+
+DISTRICT_COLUMNS = (
+    ("ma_chi_tieu", "indicator_code"),
+    ("gia_tri", "gia_tri"),
+    ("ten_chi_tieu", "ten_chi_tieu"),
+    ("don_vi_tinh", "don_vi_tinh"),
+    ("so_chu_so_thap_phan", "decimals"),
+    ("cach_tong_hop", "aggregation"),
+    ("tu_so", "tu_so"),
+    ("mau_so", "mau_so"),
+    ("so_don_vi_bao_cao", "so_don_vi_bao_cao"),
+    ("so_don_vi_du_kien", "so_don_vi_du_kien"),
+    ("don_vi_chua_nop", "don_vi_chua_nop"),
+    ("don_vi_bi_tam_giu", "don_vi_bi_tam_giu"),
+    ("don_vi_khong_bao_cao", "don_vi_khong_bao_cao"),
+    ("ghi_chu", "ghi_chu"),
+)
+PERIOD_COLUMNS = (
+    ("ma_chi_tieu", "indicator_code"),
+    ("gia_tri", "gia_tri"),
+    ("nam_dau", "nam_dau"),
+    ("nam_cuoi", "nam_cuoi"),
+    ("ten_chi_tieu", "ten_chi_tieu"),
+    ("don_vi_tinh", "don_vi_tinh"),
+    ("so_chu_so_thap_phan", "decimals"),
+    ("cach_tong_hop", "aggregation"),
+    ("quy_tac_ky", "quy_tac_ky"),
+    ("tu_so", "tu_so"),
+    ("mau_so", "mau_so"),
+    ("so_don_vi_du_kien", "so_don_vi_du_kien"),
+    ("so_nam_co_so_lieu", "so_nam_co_so_lieu"),
+    ("ghi_chu", "ghi_chu"),
+)
+AWARD_COLUMNS = ("hinh_thuc", "doi_tuong", "nam", "so_luong")
+
+# Excel and LibreOffice run a cell starting with these as a formula (CSV/formula injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def aggregate(config: Config, year: int, period_years: int, db_path: Path) -> None:
+    """Rebuild every mart from the accepted submissions; the period view ends with `year`."""
+    if period_years < 1:
+        raise ValueError(f"period_years must be at least 1, got {period_years}")
+    started = dt.datetime.now()
+    with open_db(db_path) as con:
+        load_reference(con, config)
+        # Status is rebuilt here too so a run without validation still counts only readable files.
+        materialize(con, "validation/submission_status")
+        for name in MART_FILES:
+            materialize(con, name)
+        materialize(con, PERIOD_MART, {"nam_cuoi": year, "so_nam": period_years})
+        counts = {
+            Path(name).name: con.execute(f"select count(*) from {Path(name).name}").fetchone()[0]
+            for name in (*MART_FILES, PERIOD_MART)
+        }
+        con.execute(
+            "insert into run_log values (?, 'aggregate', ?, ?, current_timestamp, null, ?)",
+            [f"aggregate-{year}-{uuid.uuid4().hex[:12]}", year, started,
+             json.dumps({"period_years": period_years, "rows": counts})],
+        )
+
+
+def write_outputs(config: Config, year: int, period_years: int, db_path: Path, out_dir: Path) -> list[Path]:
+    """Write district_indicators.csv, award_table.csv (and period_indicators.csv) and one xlsx."""
+    first_year = year - period_years + 1
+    target = Path(out_dir) / str(year)
+    target.mkdir(parents=True, exist_ok=True)
+    with open_db(db_path) as con:
+        district = _rows(con, "select * from mart_district_indicators where nam = ? order by sort_order", [year])
+        awards = _rows(
+            con,
+            "select * from mart_award_table where nam between ? and ? order by sort_order, hinh_thuc, doi_tuong, nam",
+            [first_year, year],
+        )
+        period = _rows(
+            con, "select * from mart_period_indicators where nam_dau = ? and nam_cuoi = ? order by sort_order",
+            [first_year, year],
+        ) if period_years > 1 else []
+
+    written = [
+        _write_csv(target / "district_indicators.csv", DISTRICT_COLUMNS, district),
+        _write_csv(target / "award_table.csv", tuple((c, c) for c in AWARD_COLUMNS), awards),
+    ]
+    if period:
+        written.append(_write_csv(target / "period_indicators.csv", PERIOD_COLUMNS, period))
+    written.append(_write_xlsx(target / f"tong_hop_{year}.xlsx", config, year, first_year, district, awards, period))
+    with open_db(db_path) as con:
+        con.execute(
+            "insert into run_log values (?, 'aggregate', ?, current_timestamp, current_timestamp, null, ?)",
+            [f"outputs-{year}-{uuid.uuid4().hex[:12]}", year, json.dumps({
+                "outputs": [{"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in written],
+            })],
+        )
+    return written
+
+
+def _rows(con, sql: str, params: list) -> list[dict]:
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def csv_number(value) -> str:
+    """Full precision with a `.` decimal point; whole numbers without a trailing `.0`; null as empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def _write_csv(path: Path, columns: tuple[tuple[str, str], ...], rows: list[dict]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([header for header, _ in columns])
+        for row in rows:
+            writer.writerow([
+                csv_number(row[key]) if not isinstance(row[key], str) else row[key]
+                for _, key in columns
+            ])
+    return path
+
+
+def safe_cell(value):
+    """A text that a spreadsheet would run as a formula is stored with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _number_format(decimals: int | None) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def _write_xlsx(path: Path, config: Config, year: int, first_year: int, district: list[dict],
+                awards: list[dict], period: list[dict]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"Chi tieu {year}"
+    _table(
+        sheet,
+        f"Chỉ tiêu tổng hợp năm {year} — {config.district.name}",
+        ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Giá trị", "Tử số", "Mẫu số",
+         "Đơn vị báo cáo", "Đơn vị dự kiến", "Ghi chú"],
+        [
+            ([r["indicator_code"], r["ten_chi_tieu"], r["don_vi_tinh"], r["gia_tri"], r["tu_so"], r["mau_so"],
+              r["so_don_vi_bao_cao"], r["so_don_vi_du_kien"], r["ghi_chu"]], r["decimals"])
+            for r in district
+        ],
+        numeric_columns=(4,),
+        widths=(28, 60, 18, 14, 12, 12, 10, 10, 80),
+    )
+
+    sheet = book.create_sheet("Khen thuong")
+    years = list(range(first_year, year + 1))
+    grid: dict[tuple[str, str], dict] = {}
+    for r in awards:
+        entry = grid.setdefault((r["hinh_thuc"], r["doi_tuong"]), {
+            "labels": [r["ten_hinh_thuc"] or r["hinh_thuc"], r["ten_doi_tuong"] or r["doi_tuong"]], "by_year": {}})
+        entry["by_year"][r["nam"]] = r["so_luong"]
+    _table(
+        sheet,
+        f"Kết quả công tác khen thưởng {first_year}–{year} — {config.district.name}"
+        if first_year < year else f"Kết quả công tác khen thưởng năm {year} — {config.district.name}",
+        ["Hình thức", "Đối tượng", *[str(y) for y in years]],
+        [(e["labels"] + [e["by_year"].get(y) for y in years], 0) for e in grid.values()],
+        numeric_columns=tuple(range(3, 3 + len(years))),
+        widths=(34, 12, *([10] * len(years))),
+    )
+
+    if period:
+        sheet = book.create_sheet(f"Giai doan {first_year}-{year}")
+        _table(
+            sheet,
+            f"Chỉ tiêu giai đoạn {first_year}–{year} — {config.district.name}",
+            ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Giá trị", "Tử số", "Mẫu số", "Cách cộng các năm", "Ghi chú"],
+            [
+                ([r["indicator_code"], r["ten_chi_tieu"], r["don_vi_tinh"], r["gia_tri"], r["tu_so"], r["mau_so"],
+                  {"sum": "cộng các năm", "last": "năm cuối"}.get(r["quy_tac_ky"], r["quy_tac_ky"]), r["ghi_chu"]],
+                 r["decimals"])
+                for r in period
+            ],
+            numeric_columns=(4,),
+            widths=(28, 60, 18, 14, 12, 12, 16, 80),
+        )
+    book.save(path)
+    return path
+
+
+def _table(sheet, title: str, headers: list[str], rows: list[tuple[list, int | None]],
+           numeric_columns: tuple[int, ...], widths: tuple[int, ...]) -> None:
+    """Title row, bold header row, then values; numbers keep full precision, shown to their decimals."""
+    sheet.append([safe_cell(title)])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([safe_cell(h) for h in headers])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for values, decimals in rows:
+        sheet.append([safe_cell(v) for v in values])
+        for col in numeric_columns:
+            sheet.cell(row=sheet.max_row, column=col).number_format = _number_format(decimals)
+    for col, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = "A3"
