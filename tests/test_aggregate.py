@@ -347,3 +347,24 @@ def test_write_outputs_writes_contract_files(config, db_path, tmp_path):
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     awards_sheet = book["Khen thuong"]
     assert [c.value for c in awards_sheet[3]] == ["Giấy khen", "Tập thể", 3, 2]
+
+
+def test_ingested_workbooks_reach_the_marts(config, tmp_path):
+    from tasks.ingest import ingest_year
+    from tests.factories import submission, write_csv_folder, write_xlsx
+
+    subs, db = tmp_path / "subs", tmp_path / "thidua.duckdb"
+    write_xlsx(subs / "2020" / "TTT.xlsx", submission(
+        "TTT", 2020, {"so_ho": "10.000", "so_ho_ngheo": 100},
+        awards=[("Giấy khen", "Tập thể"), ("giay_khen", "ca_nhan"), ("Chiến sĩ thi đua cơ sở", "Cá nhân")]))
+    write_csv_folder(subs / "2020" / "TP1", submission("TP1", 2020, {"so_ho": 100, "so_ho_ngheo": "50"}))
+    (subs / "2020" / "TP2.xlsx").write_bytes(b"not a workbook")
+    ingest_year(config, subs, 2020, db)
+    aggregate(config, 2020, 1, db)
+    row = district_row(db, 2020, "ty_le_ho_ngheo")
+    assert (row["gia_tri"], row["tu_so"], row["mau_so"]) == (pytest.approx(100 * 150 / 10_100), 150.0, 10_100.0)
+    assert (row["don_vi_bi_tam_giu"], row["so_don_vi_bao_cao"]) == ("TP2", 2)
+    with open_db(db) as con:
+        awards = con.execute("select hinh_thuc, doi_tuong, so_luong from mart_award_table where so_luong > 0 "
+                             "order by sort_order").fetchall()
+    assert awards == [("giay_khen", "tap_the", 1), ("giay_khen", "ca_nhan", 1), ("chien_si_thi_dua_co_so", "ca_nhan", 1)]
