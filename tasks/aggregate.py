@@ -107,7 +107,8 @@ def write_outputs(config: Config, year: int, period_years: int, db_path: Path, o
 
     written = [
         _write_csv(target / "district_indicators.csv", DISTRICT_COLUMNS, district),
-        _write_csv(target / "award_table.csv", tuple((c, c) for c in AWARD_COLUMNS), awards),
+        _write_csv(target / "award_table.csv", tuple((c, c) for c in AWARD_COLUMNS),
+                   _every_period_year(awards, range(first_year, year + 1))),
     ]
     if period:
         written.append(_write_csv(target / "period_indicators.csv", PERIOD_COLUMNS, period))
@@ -120,6 +121,17 @@ def write_outputs(config: Config, year: int, period_years: int, db_path: Path, o
             })],
         )
     return written
+
+
+def _every_period_year(awards: list[dict], years: range) -> list[dict]:
+    """One row per year of the period: a year nobody submitted for has an empty count, not 0."""
+    combos = {(r["sort_order"], r["hinh_thuc"], r["doi_tuong"]): None for r in awards}
+    have = {(r["hinh_thuc"], r["doi_tuong"], r["nam"]): r for r in awards}
+    return [
+        have.get((h, d, nam), {"hinh_thuc": h, "doi_tuong": d, "nam": nam, "so_luong": None})
+        for _, h, d in sorted(combos)
+        for nam in years
+    ]
 
 
 def _rows(con, sql: str, params: list) -> list[dict]:

@@ -368,3 +368,15 @@ def test_ingested_workbooks_reach_the_marts(config, tmp_path):
         awards = con.execute("select hinh_thuc, doi_tuong, so_luong from mart_award_table where so_luong > 0 "
                              "order by sort_order").fetchall()
     assert awards == [("giay_khen", "tap_the", 1), ("giay_khen", "ca_nhan", 1), ("chien_si_thi_dua_co_so", "ca_nhan", 1)]
+
+
+def test_award_csv_has_every_period_year_with_empty_counts_where_nothing_was_submitted(config, db_path, tmp_path):
+    add_submission(db_path, 2018, "TTT", awards=AWARDS)
+    add_submission(db_path, 2020, "TTT", awards=AWARDS[:1])
+    aggregate(config, 2020, 3, db_path)
+    path = write_outputs(config, 2020, 3, db_path, tmp_path / "out")[1]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    assert len(rows) == 7 * 3
+    assert rows[:3] == [["giay_khen", "tap_the", "2018", "3"], ["giay_khen", "tap_the", "2019", ""],
+                        ["giay_khen", "tap_the", "2020", "1"]]
