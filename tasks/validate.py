@@ -1,0 +1,271 @@
+"""Validate a year's staged submissions with the Great Expectations suites in expectations/.
+
+GX's SQL datasource does not work with DuckDB, so each suite names a select in sql/validation/
+(suite meta `frame_sql`) whose rows are read into pandas and validated in a GX file context kept
+beside the DuckDB file. Every failed row becomes a `finding` placed at its file, sheet, row and
+cell; then `submission_status` is rebuilt so a critical finding quarantines the unit's year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from tasks import rules
+from tasks.config import PROJECT_ROOT, Config
+from tasks.db import load_reference, materialize, open_db, sql_text
+
+# Before GX is imported anywhere: no usage statistics leave the machine.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# Suites run in this order; the findings they write do not depend on each other.
+SUITES = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
+# Legal rules add their columns to the frame of the table they judge.
+FRAME_RULES: dict[str, Callable[..., pd.DataFrame]] = {
+    "stg_award": rules.add_prerequisite_columns,
+    "stg_submission": rules.add_cap_columns,
+}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ValidationSummary:
+    run_id: str
+    year: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    gx_success: bool
+    gx_project_dir: Path
+    statuses: list[dict] = field(default_factory=list)
+    so_loi_nghiem_trong: int = 0
+    so_canh_bao: int = 0
+    data_docs_path: Path | None = None
+
+    def count(self, trang_thai: str) -> int:
+        return sum(1 for s in self.statuses if s["trang_thai"] == trang_thai)
+
+
+def gx_project_dir(db_path: Path | str) -> Path:
+    """Where the GX file context lives: beside the DuckDB file (by default under the output folder)."""
+    return Path(db_path).resolve().parent / "gx"
+
+
+def load_suite(name: str) -> dict:
+    return json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def gx_context(project_dir: Path):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    bars = context.variables.progress_bars
+    if bars is None or (bars.get("globally") if isinstance(bars, dict) else bars.globally):
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        context.variables.save()
+    if context.config.analytics_enabled is not False:
+        context.enable_analytics(False)
+    return context
+
+
+def validate_frame(context, *, table: str, suite: dict, frame: pd.DataFrame, run_id: str,
+                   parameters: dict) -> tuple[bool, list[dict]]:
+    """Run one suite over one frame; return GX's success and one dict per failed row."""
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuite
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    suite_spec = {k: v for k, v in suite.items() if k in ("name", "expectations", "meta")}
+    gx_suite = context.suites.add_or_update(ExpectationSuite(**suite_spec))
+    source = context.data_sources.add_or_update_pandas("thidua")
+    asset = next((a for a in source.assets if a.name == table), None) or source.add_dataframe_asset(table)
+    batch = next((b for b in asset.batch_definitions if b.name == "toan_bo"), None) \
+        or asset.add_batch_definition_whole_dataframe("toan_bo")
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=table, data=batch, suite=gx_suite)
+    )
+    index_columns = suite["meta"]["index_columns"]
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+        run_id=RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.timezone.utc)),
+    )
+    failures = []
+    for outcome in result.results:
+        raised = (outcome.exception_info or {}).get("raised_exception")
+        if raised:
+            # A broken suite is a bug, never a clean bill of health.
+            raise RuntimeError(f"{table}: {outcome.expectation_config.type} failed to run: "
+                               f"{outcome.exception_info.get('exception_message')}")
+        if outcome.success:
+            continue
+        meta = outcome.expectation_config.meta
+        for row in outcome.result.get("unexpected_index_list") or []:
+            failures.append({"table": table, "meta": meta, "row": row})
+    return bool(result.success), failures
+
+
+def _plain(value):
+    if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def _failure_record(failure: dict, *, year: int, context: dict) -> dict:
+    meta, row = failure["meta"], {k: _plain(v) for k, v in failure["row"].items()}
+    words = _Blank({**context, "nam": year, **{k: ("" if v is None else v) for k, v in row.items()}})
+    observed = row.get(meta.get("observed")) if meta.get("observed") else None
+    return {
+        "check_code": meta["check_code"],
+        "severity": meta["severity"],
+        "unit_code": row["unit_code"],
+        "file_version_id": row.get("file_version_id"),
+        "sheet_name": row.get("sheet_name"),
+        "row_number": row.get("row_number"),
+        "column_name": meta.get("column"),
+        "observed_value": None if observed is None else str(observed),
+        "message_vi": meta["description_vi"].format_map(words),
+        "fix_vi": meta["fix_vi"].format_map(words),
+    }
+
+
+def _with_place(row: dict) -> str:
+    """The message with its place in words a clerk understands: file, sheet, row, column."""
+    from openpyxl.utils import get_column_letter
+
+    if not row["source_path"]:
+        return row["message_vi"][:1].upper() + row["message_vi"][1:]
+    parts = [f"Tệp {row['source_path']}"]
+    if row["sheet_name"]:
+        parts.append(f"sheet {row['sheet_name']}")
+    if row["row_number"]:
+        parts.append(f"dòng {row['row_number']}")
+    if row["column_name"]:
+        cell = f" (ô {row['cell_ref']})" if row["cell_ref"] else ""
+        parts.append(f"cột {row['column_name']}{cell}")
+    return ", ".join(parts) + ": " + row["message_vi"]
+
+
+def _store_findings(con, *, run_id: str, year: int, records: list[dict]) -> int:
+    from openpyxl.utils import get_column_letter
+
+    columns = ["check_code", "severity", "unit_code", "file_version_id", "sheet_name", "row_number",
+               "column_name", "observed_value", "message_vi", "fix_vi"]
+    frame = pd.DataFrame.from_records(records, columns=columns).astype(
+        {"file_version_id": "Int64", "row_number": "Int64", "observed_value": "object"}
+    )
+    con.register("validation_failure", frame)
+    try:
+        cur = con.execute(sql_text("validation/int_validation_finding"))
+        names = [d[0] for d in cur.description]
+        located = [dict(zip(names, r)) for r in cur.fetchall()]
+    finally:
+        con.unregister("validation_failure")
+    rows = []
+    for r in located:
+        r["cell_ref"] = (f"{get_column_letter(r['column_number'])}{r['row_number']}"
+                         if r["column_number"] and r["row_number"] else None)
+        rows.append((run_id, r["check_code"], r["severity"], year, r["unit_code"], r["file_version_id"],
+                     r["source_path"], r["sheet_name"], r["row_number"], r["column_name"], r["cell_ref"],
+                     r["observed_value"], _with_place(r), r["fix_vi"]))
+    if rows:
+        con.executemany(
+            "insert into finding (run_id, stage, check_code, severity, nam, unit_code, file_version_id, "
+            "source_path, sheet_name, row_number, column_name, cell_ref, observed_value, message_vi, fix_vi) "
+            "values (?, 'validate', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return len(rows)
+
+
+def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationSummary:
+    """Run every suite over the year's staged data, store findings, status and the run."""
+    started_at = dt.datetime.now()
+    run_id = f"validate-{year}-{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    project_dir = gx_project_dir(db_path)
+    context = gx_context(project_dir)
+    settings = config.settings
+    sql_params = {"nam": year, "threshold": settings.yoy_change_threshold, "min_base": settings.yoy_min_base}
+    words = {"nguong_pct": f"{settings.yoy_change_threshold * 100:g}"}
+    success = True
+    records: list[dict] = []
+    with open_db(db_path) as con:
+        load_reference(con, config)
+        # A rerun replaces the year's previous validation findings; the run table keeps history.
+        con.execute("delete from finding where stage = 'validate' and nam = ?", [year])
+        for table in SUITES:
+            suite = load_suite(table)
+            frame_sql = sql_text(suite["meta"]["frame_sql"])
+            params = {k: v for k, v in sql_params.items() if f"${k}" in frame_sql}
+            frame = con.execute(frame_sql, params).df()
+            if table in FRAME_RULES:
+                frame = FRAME_RULES[table](frame, year=year)
+            ok, failures = validate_frame(context, table=table, suite=suite, frame=frame, run_id=run_id,
+                                          parameters={"nam": year})
+            success = success and ok
+            records += [_failure_record(f, year=year, context=words) for f in failures]
+        _store_findings(con, run_id=run_id, year=year, records=records)
+        materialize(con, "validation/submission_status")
+        statuses = _statuses(con, year)
+        critical, warning = con.execute(
+            "select count(*) filter (where severity = 'critical'), count(*) filter (where severity = 'warning') "
+            "from finding where nam = ? and (stage = 'validate' or file_version_id in "
+            "(select file_version_id from submission_status where nam = ?))",
+            [year, year],
+        ).fetchone()
+        finished_at = dt.datetime.now()
+        summary = ValidationSummary(
+            run_id=run_id, year=year, started_at=started_at, finished_at=finished_at, gx_success=success,
+            gx_project_dir=project_dir, statuses=statuses, so_loi_nghiem_trong=critical, so_canh_bao=warning,
+        )
+        con.execute(
+            "insert into validation_run values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
+            [run_id, year, started_at, finished_at, sum(1 for s in statuses if s["is_expected"]),
+             summary.count("accepted"), summary.count("rejected"), summary.count("missing"),
+             critical, warning, success, str(project_dir), _flow_run_id()],
+        )
+    log.info("validation %s: %d accepted, %d rejected, %d missing; %d critical, %d warning findings",
+             run_id, summary.count("accepted"), summary.count("rejected"), summary.count("missing"),
+             critical, warning)
+    return summary
+
+
+def _statuses(con, year: int) -> list[dict]:
+    cur = con.execute(
+        "select s.*, u.ten_don_vi from submission_status as s "
+        "left join ref_unit as u on u.unit_code = s.ma_don_vi "
+        "where s.nam = ? order by coalesce(u.sort_order, 1e9), s.ma_don_vi",
+        [year],
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _flow_run_id() -> str | None:
+    try:
+        from prefect.context import FlowRunContext
+
+        ctx = FlowRunContext.get()
+        return str(ctx.flow_run.id) if ctx and ctx.flow_run else None
+    except Exception:  # outside Prefect the run simply has no flow run
+        return None

@@ -1,0 +1,301 @@
+"""Validation: every planted defect is found once, at its cell, with its severity; nothing else is."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+
+from factories import submission, write_xlsx
+from tasks import rules
+from tasks.config import load_config
+from tasks.db import open_db
+from tasks.ingest import ingest_year
+from tasks.validate import validate_year
+
+CONFIG = load_config()
+YEAR = 2020
+
+# A plausible, internally consistent value per indicator: numerators below denominators, and
+# percentages and small counts under yoy_min_base so that a planted defect trips one check only.
+CLEAN_VALUES = {
+    "tang_truong_kinh_te": "6,54", "thu_ngan_sach": "99.605", "thu_nhap_binh_quan": "42,5",
+    "so_ho": 1000, "so_ho_ngheo": 50, "lao_dong_viec_lam": 250, "so_ho_van_hoa": 900,
+    "so_ap": 5, "so_ap_van_hoa": 4, "so_khom": 2, "so_khom_van_minh": 2,
+    "dat_chuan_y_te": 1, "dat_pho_cap_mam_non": 1, "dan_so": 4000, "so_nguoi_tap_tdtt": 1200,
+    "so_ho_tap_tdtt": 300, "so_san_tdtt": 20, "so_nha_dai_doan_ket": 10, "kinh_phi_nha_dai_doan_ket": 400,
+    "so_truong": 48, "so_truong_dat_chuan": 22, "ty_le_tre_suy_dinh_duong": 8,
+    "so_co_quan": 46, "so_co_quan_van_hoa": 42, "so_vu_an_hinh_su": 23, "so_vu_an_kham_pha": 22,
+    "chi_so_cchc": "88,5", "quan_nhan_du_bi": 756,
+}
+FALLBACK = {"count": 5, "amount": 5, "percent": 5, "flag": 1, "index": 5, "growth": 5}
+
+
+def clean_sheets(unit_code: str, year: int) -> dict[str, list[list]]:
+    """A submission that passes every check: 7 individuals with the base title, 1 CSTĐCS among them."""
+    unit = CONFIG.unit(unit_code)
+    values = {i.code: CLEAN_VALUES.get(i.code, FALLBACK[i.value_type]) for i in CONFIG.indicators_for(unit)}
+    base_title = "Chiến sĩ tiên tiến" if unit.kind == "luc_luong_vu_trang" else "Lao động tiên tiến"
+    decided = f"15/12/{year}"
+    people = [f"Người {n} {unit_code}" for n in range(1, 8)]
+    awards = [("Giấy khen", "Tập thể", f"Tổ 1 {unit_code}", "12/QĐ-UBND", decided)]
+    awards += [(base_title, "Cá nhân", name, "13/QĐ-UBND", decided) for name in people]
+    awards += [("Chiến sĩ thi đua cơ sở", "Cá nhân", people[0], "14/QĐ-UBND", decided)]
+    return submission(unit_code, year, values, awards, [("II.2", f"Nội dung của {unit_code}.")])
+
+
+def write_year(folder: Path, year: int) -> None:
+    for unit in CONFIG.expected_units(year):
+        write_xlsx(folder / str(year) / f"{unit.code}.xlsx", clean_sheets(unit.code, year))
+
+
+@pytest.fixture(scope="module")
+def clean_district(tmp_path_factory) -> tuple[Path, Path]:
+    """Two clean years ingested (2019 is the previous accepted year), copied per test."""
+    root = tmp_path_factory.mktemp("clean")
+    submissions, db = root / "submissions", root / "thidua.duckdb"
+    for year in (YEAR - 1, YEAR):
+        write_year(submissions, year)
+        ingest_year(CONFIG, submissions, year, db)
+    validate_year(CONFIG, YEAR - 1, db)
+    return submissions, db
+
+
+@pytest.fixture
+def district(clean_district, tmp_path) -> tuple[Path, Path]:
+    submissions, db = clean_district
+    shutil.copytree(submissions, tmp_path / "submissions")
+    shutil.copy(db, tmp_path / "thidua.duckdb")
+    return tmp_path / "submissions", tmp_path / "thidua.duckdb"
+
+
+def resubmit(submissions: Path, db: Path, unit_code: str, change) -> None:
+    sheets = copy.deepcopy(clean_sheets(unit_code, YEAR))
+    change(sheets)
+    write_xlsx(submissions / str(YEAR) / f"{unit_code}.xlsx", sheets)
+    ingest_year(CONFIG, submissions, YEAR, db)
+
+
+def findings(db: Path, year: int = YEAR) -> list[dict]:
+    with open_db(db) as con:
+        cur = con.execute(
+            "select f.stage, f.check_code, f.severity, f.unit_code, f.sheet_name, f.row_number, f.column_name, "
+            "f.cell_ref, f.observed_value, f.message_vi from finding f "
+            "join submission_status s on s.nam = f.nam and s.ma_don_vi = f.unit_code "
+            "where f.nam = ? and (f.file_version_id is null or f.file_version_id = s.file_version_id) "
+            "order by f.unit_code, f.row_number",
+            [year],
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def status(db: Path, unit_code: str, year: int = YEAR) -> str:
+    with open_db(db) as con:
+        return con.execute(
+            "select trang_thai from submission_status where ma_don_vi = ? and nam = ?", [unit_code, year]
+        ).fetchone()[0]
+
+
+def row_of(sheets, sheet: str, first: str) -> int:
+    """Excel row number of the first row whose first cell is `first` (row 1 is the header)."""
+    return next(n for n, row in enumerate(sheets[sheet], start=1) if row[0] == first)
+
+
+def set_value(code, value):
+    def change(sheets):
+        sheets["chi_tieu"][row_of(sheets, "chi_tieu", code) - 1][1] = value
+    return change
+
+
+def add_row(sheet, row):
+    return lambda sheets: sheets[sheet].append(list(row))
+
+
+def drop_row(code):
+    def change(sheets):
+        del sheets["chi_tieu"][row_of(sheets, "chi_tieu", code) - 1]
+    return change
+
+
+def set_award(row_number, column, value):
+    columns = ["hinh_thuc", "doi_tuong", "ten", "so_quyet_dinh", "ngay_quyet_dinh"]
+
+    def change(sheets):
+        sheets["khen_thuong"][row_number - 1][columns.index(column)] = value
+    return change
+
+
+def drop_awards(*row_numbers):
+    def change(sheets):
+        for n in sorted(row_numbers, reverse=True):
+            del sheets["khen_thuong"][n - 1]
+    return change
+
+
+def drop_file(submissions: Path, db: Path, unit_code: str) -> None:
+    (submissions / str(YEAR) / f"{unit_code}.xlsx").unlink()
+    with open_db(db) as con:  # as if the unit never sent it: nothing received this year
+        for table in ("stg_indicator_value", "stg_award", "stg_narrative", "stg_submission", "raw_file_version"):
+            con.execute(f"delete from {table} where unit_code = ? and nam = ?", [unit_code, YEAR])
+
+
+TTT = clean_sheets("TTT", YEAR)
+ROW = lambda code: row_of(TTT, "chi_tieu", code)  # noqa: E731
+LAST_CHI_TIEU = len(TTT["chi_tieu"]) + 1
+LAST_AWARD = len(TTT["khen_thuong"]) + 1
+# khen_thuong rows: 2 giấy khen, 3–9 lao động tiên tiến (3 is also CSTĐCS), 10 chiến sĩ thi đua cơ sở.
+
+# (case, unit, change, check_code, severity, sheet, row, column, cell, observed)
+PLANTED = [
+    ("unknown indicator code", "TTT", add_row("chi_tieu", ["chi_tieu_la", 3, None]),
+     "chi_tieu_khong_co_trong_danh_muc", "critical", "chi_tieu", LAST_CHI_TIEU, "ma_chi_tieu", f"A{LAST_CHI_TIEU}", "chi_tieu_la"),
+    ("indicator of another kind of unit", "TTT", add_row("chi_tieu", ["quan_nhan_du_bi", 3, None]),
+     "chi_tieu_khong_thuoc_don_vi", "critical", "chi_tieu", LAST_CHI_TIEU, "ma_chi_tieu", f"A{LAST_CHI_TIEU}", "quan_nhan_du_bi"),
+    ("same indicator twice", "TTT", add_row("chi_tieu", ["so_ho", 1000, None]),
+     "chi_tieu_trung_lap", "critical", "chi_tieu", LAST_CHI_TIEU, "ma_chi_tieu", f"A{LAST_CHI_TIEU}", "so_ho"),
+    ("negative count", "TTT", set_value("so_ap_van_hoa", "-4"),
+     "gia_tri_am", "critical", "chi_tieu", ROW("so_ap_van_hoa"), "gia_tri", f"B{ROW('so_ap_van_hoa')}", "-4"),
+    ("percentage above 100", "YT", set_value("ty_le_tre_suy_dinh_duong", 120),
+     "ty_le_ngoai_0_100", "critical", "chi_tieu", 2, "gia_tri", "B2", "120"),
+    ("flag neither 1 nor 0", "TTT", set_value("dat_chuan_y_te", 2),
+     "co_khong_phai_0_1", "critical", "chi_tieu", ROW("dat_chuan_y_te"), "gia_tri", f"B{ROW('dat_chuan_y_te')}", "2"),
+    ("count with decimals", "TTT", set_value("so_ap", "5,5"),
+     "so_dem_khong_nguyen", "critical", "chi_tieu", ROW("so_ap"), "gia_tri", f"B{ROW('so_ap')}", "5,5"),
+    ("numerator above denominator", "TTT", set_value("so_khom_van_minh", 3),
+     "tu_so_lon_hon_mau_so", "critical", "chi_tieu", ROW("so_khom_van_minh"), "gia_tri",
+     f"B{ROW('so_khom_van_minh')}", "so_khom_van_minh = 3 > so_khom = 2"),
+    ("unknown award title", "TTT", set_award(2, "hinh_thuc", "Bằng khen"),
+     "hinh_thuc_khong_hop_le", "critical", "khen_thuong", 2, "hinh_thuc", "A2", "Bằng khen"),
+    ("unknown recipient kind", "TTT", set_award(2, "doi_tuong", "Hộ gia đình"),
+     "doi_tuong_khong_hop_le", "critical", "khen_thuong", 2, "doi_tuong", "B2", "Hộ gia đình"),
+    ("chiến sĩ thi đua cơ sở to a collective", "TTT",
+     add_row("khen_thuong", ["Chiến sĩ thi đua cơ sở", "Tập thể", "Ấp 1", "14/QĐ-UBND", "15/12/2020"]),
+     "cstdcs_cho_tap_the", "critical", "khen_thuong", LAST_AWARD, "doi_tuong", f"B{LAST_AWARD}", "Tập thể"),
+    ("yearly change beyond the threshold", "TTT", set_value("so_san_tdtt", 60),
+     "bien_dong_bat_thuong", "warning", "chi_tieu", ROW("so_san_tdtt"), "gia_tri", f"B{ROW('so_san_tdtt')}", "60"),
+    ("expected indicator left out", "TTT", drop_row("so_san_tdtt"),
+     "thieu_chi_tieu", "warning", "chi_tieu", None, "ma_chi_tieu", None, "so_san_tdtt"),
+    ("same recipient twice for a title", "TTT",
+     add_row("khen_thuong", ["Lao động tiên tiến", "Cá nhân", "người 2  TTT", "13/QĐ-UBND", "15/12/2020"]),
+     "trung_nguoi_nhan", "warning", "khen_thuong", LAST_AWARD, "ten", f"C{LAST_AWARD}", "người 2  TTT"),
+    ("decision dated outside the year", "TTT", set_award(2, "ngay_quyet_dinh", "15/01/2021"),
+     "ngay_quyet_dinh_ngoai_nam", "warning", "khen_thuong", 2, "ngay_quyet_dinh", "E2", "15/01/2021"),
+    ("chiến sĩ thi đua cơ sở without lao động tiên tiến", "TTT", set_award(10, "ten", "Trần Thị Z"),
+     "cstdcs_chua_dat_ldtt", "warning", "khen_thuong", 10, "ten", "C10", "Trần Thị Z"),
+    ("chiến sĩ thi đua cơ sở above 15% of the unit", "TTT", drop_awards(6, 7, 8, 9),
+     "cstdcs_vuot_15_phan_tram", "warning", "khen_thuong", None, None, None, "1/3 = 33,3%"),
+    ("armed-forces unit: chiến sĩ tiên tiến is not lao động tiên tiến elsewhere", "NV",
+     lambda s: [r.__setitem__(0, "Chiến sĩ tiên tiến") for r in s["khen_thuong"][2:9]],
+     "cstdcs_chua_dat_ldtt", "warning", "khen_thuong", 10, "ten", "C10", "Người 1 NV"),
+    ("empty narrative paragraph", "TTT", add_row("noi_dung", ["II.3", None]),
+     "noi_dung_trong", "warning", "noi_dung", 3, "noi_dung", "B3", None),
+]
+
+
+@pytest.mark.parametrize(
+    "unit, change, check_code, severity, sheet, row, column, cell, observed",
+    [p[1:] for p in PLANTED], ids=[p[0] for p in PLANTED],
+)
+def test_planted_defect_is_found_once_at_its_cell(district, unit, change, check_code, severity, sheet, row,
+                                                  column, cell, observed):
+    submissions, db = district
+    resubmit(submissions, db, unit, change)
+    summary = validate_year(CONFIG, YEAR, db)
+    found = [(f["check_code"], f["severity"], f["unit_code"], f["sheet_name"], f["row_number"], f["column_name"],
+              f["cell_ref"], f["observed_value"]) for f in findings(db)]
+    assert found == [(check_code, severity, unit, sheet, row, column, cell, observed)]
+    expected_status = "rejected" if severity == "critical" else "accepted"
+    assert status(db, unit) == expected_status
+    assert summary.count("rejected") == (1 if severity == "critical" else 0)
+
+
+def test_clean_district_raises_no_finding(district):
+    _, db = district
+    summary = validate_year(CONFIG, YEAR, db)
+    assert findings(db) == []
+    assert summary.gx_success is True
+    assert summary.count("accepted") == len(CONFIG.expected_units(YEAR))
+
+
+def test_unit_without_submission_is_missing_with_a_finding(district):
+    submissions, db = district
+    drop_file(submissions, db, "LKB")
+    summary = validate_year(CONFIG, YEAR, db)
+    assert [(f["check_code"], f["severity"], f["unit_code"], f["sheet_name"], f["row_number"])
+            for f in findings(db)] == [("chua_nop_bao_cao", "critical", "LKB", None, None)]
+    assert status(db, "LKB") == "missing"
+    assert summary.count("missing") == 1
+
+
+def test_text_that_is_not_a_number_is_reported_once_by_ingest(district):
+    submissions, db = district
+    resubmit(submissions, db, "TTT", set_value("so_ho", "nhiều"))
+    validate_year(CONFIG, YEAR, db)
+    assert [(f["stage"], f["check_code"], f["cell_ref"]) for f in findings(db)] == [
+        ("ingest", "gia_tri_khong_phai_so", f"B{ROW('so_ho')}")
+    ]
+
+
+def test_staged_value_without_a_number_is_critical(district):
+    _, db = district
+    with open_db(db) as con:  # a staged null with no ingest finding, e.g. from another reader
+        con.execute("update stg_indicator_value set gia_tri = null where unit_code = 'TTT' and nam = ? "
+                    "and indicator_code = 'dan_so'", [YEAR])
+    validate_year(CONFIG, YEAR, db)
+    assert [(f["check_code"], f["severity"], f["row_number"]) for f in findings(db)] == [
+        ("gia_tri_trong", "critical", ROW("dan_so"))
+    ]
+
+
+def test_message_names_file_sheet_row_and_cell_in_vietnamese(district):
+    submissions, db = district
+    resubmit(submissions, db, "TTT", set_value("so_khom_van_minh", 3))
+    validate_year(CONFIG, YEAR, db)
+    [finding] = findings(db)
+    row = ROW("so_khom_van_minh")
+    assert finding["message_vi"] == (
+        f"Tệp {YEAR}/TTT.xlsx, sheet chi_tieu, dòng {row}, cột gia_tri (ô B{row}): số liệu không hợp lý: "
+        "so_khom_van_minh = 3 > so_khom = 2 (phần không thể lớn hơn tổng)."
+    )
+
+
+def test_rerun_replaces_previous_validation_findings(district):
+    submissions, db = district
+    resubmit(submissions, db, "TTT", set_value("so_san_tdtt", 60))
+    validate_year(CONFIG, YEAR, db)
+    validate_year(CONFIG, YEAR, db)
+    assert len(findings(db)) == 1
+    with open_db(db) as con:
+        runs = con.execute("select count(*), sum(so_canh_bao) from validation_run where nam = ?", [YEAR]).fetchone()
+    assert runs == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "year, prerequisite, cap",
+    [
+        (2003, None, None),
+        (2016, "cstdcs_can_ldtt_2003", None),
+        (2017, "cstdcs_can_ldtt_2003", "cstdcs_toi_da_15_phan_tram"),
+        (2023, "cstdcs_can_ldtt_2003", "cstdcs_toi_da_15_phan_tram"),
+        (2024, "cstdcs_can_ldtt_2022", None),
+    ],
+)
+def test_award_rules_apply_only_in_their_years(year, prerequisite, cap):
+    assert [r.code for r in rules.in_force(rules.PREREQUISITE_RULES, year)] == ([prerequisite] if prerequisite else [])
+    assert [r.code for r in rules.in_force(rules.CAP_RULES, year)] == ([cap] if cap else [])
+
+
+@pytest.mark.parametrize("year, expected", [(2016, "accepted"), (2018, "accepted")])
+def test_cap_warning_only_in_years_the_decree_was_in_force(tmp_path, year, expected):
+    submissions, db = tmp_path / "submissions", tmp_path / "thidua.duckdb"
+    sheets = clean_sheets("TTT", year)
+    del sheets["khen_thuong"][5:9]  # 1 CSTĐCS among 3 LĐTT individuals: 33%
+    write_xlsx(submissions / str(year) / "TTT.xlsx", sheets)
+    ingest_year(CONFIG, submissions, year, db)
+    validate_year(CONFIG, year, db)
+    caps = [f for f in findings(db, year) if f["check_code"] == "cstdcs_vuot_15_phan_tram"]
+    assert len(caps) == (1 if year >= 2017 else 0)
+    assert status(db, "TTT", year) == expected
