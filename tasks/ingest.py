@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +13,7 @@ import pandas as pd
 
 from tasks.config import Config
 from tasks.db import load_reference, materialize, open_db
-from tasks.parsing import CellError, cell_text, doi_tuong_code, hinh_thuc_code, parse_date, parse_number
+from tasks.parsing import CellError, ProblemCell, cell_text, doi_tuong_code, hinh_thuc_code, parse_date, parse_number
 from tasks.readers import (
     REQUIRED_SHEETS,
     SHEET_COLUMNS,
@@ -28,7 +28,6 @@ from tasks.readers import (
     size_bytes,
 )
 
-_UNIT_CODE = re.compile(r"^[A-Z0-9_]{1,32}$")
 _STAGING_TABLES = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
 
 
@@ -87,8 +86,11 @@ def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path)
     started = dt.datetime.now()
     with open_db(db_path) as con:
         load_reference(con, config)
+        by_unit: dict[str, list[Path]] = {}
         for entry in discover(submissions_dir / str(year)):
-            summary.files.append(_ingest_entry(con, config, year, entry, submissions_dir, summary.run_id))
+            by_unit.setdefault(_unit_code(entry), []).append(entry)
+        for unit_code, entries in by_unit.items():
+            summary.files.extend(_ingest_unit(con, config, year, unit_code, entries, submissions_dir, summary.run_id))
         materialize(con, "validation/submission_status")
         con.execute(
             "insert into run_log values (?, 'ingest', ?, ?, current_timestamp, null, ?)",
@@ -109,30 +111,61 @@ def discover(year_dir: Path) -> list[Path]:
     )
 
 
-def _ingest_entry(con, config: Config, year: int, entry: Path, root: Path, run_id: str) -> FileOutcome:
-    unit_code = (entry.name if entry.is_dir() else entry.stem).strip().upper()
-    source_path = entry.relative_to(root).as_posix()
-    file_format = "csv" if entry.is_dir() else entry.suffix.lower().lstrip(".")
-    sha = file_sha256(entry)
+def _unit_code(entry: Path) -> str:
+    return (entry.name if entry.is_dir() and not entry.is_symlink() else Path(entry.name).stem).strip().upper()
+
+
+def _ingest_unit(con, config: Config, year: int, unit_code: str, entries: list[Path], root: Path,
+                 run_id: str) -> list[FileOutcome]:
+    """A unit's entries of the year: one is a submission; two (TTT.xlsx and TTT/) are both refused."""
+    shas = sorted(_entry_sha(e) for e in entries)
     current = con.execute(
         "select sha256, version from raw_file_version where nam = ? and unit_code = ? "
-        "and status <> 'superseded' order by version desc limit 1",
+        "and status <> 'superseded' order by version",
         [year, unit_code],
-    ).fetchone()
-    if current and current[0] == sha:
-        return FileOutcome(unit_code, source_path, "unchanged", current[1])
+    ).fetchall()
+    if current and sorted(r[0] for r in current) == shas:
+        return [FileOutcome(unit_code, e.relative_to(root).as_posix(), "unchanged", current[-1][1]) for e in entries]
 
     con.execute("begin transaction")
     try:
-        outcome = _new_version(con, config, year, entry, unit_code, source_path, file_format, sha, run_id)
+        _supersede(con, year, unit_code)
+        if len(entries) == 1:
+            outcomes = [_new_version(con, config, year, entries[0], unit_code, root, run_id)]
+        else:
+            names = ", ".join(e.relative_to(root).as_posix() for e in entries)
+            reason = (f"đơn vị {unit_code} nộp {len(entries)} bài cho cùng năm {year} ({names}); không biết bài nào "
+                      "là bài chính thức nên cả hai đều bị trả lại")
+            outcomes = [_new_version(con, config, year, e, unit_code, root, run_id, duplicate_reason=reason)
+                        for e in entries]
         con.execute("commit")
+    except Exception as exc:
+        # A fault in our own code must not stop the rest of the year: keep the file, say why.
+        con.execute("rollback")
+        outcomes = _record_failure(con, year, unit_code, entries, root, run_id, exc)
     except BaseException:
         con.execute("rollback")
         raise
-    return outcome
+    return outcomes
 
 
-def _new_version(con, config, year, entry, unit_code, source_path, file_format, sha, run_id) -> FileOutcome:
+def _entry_sha(entry: Path) -> str:
+    if entry.is_symlink():
+        return hashlib.sha256(b"symlink\0" + str(entry.readlink()).encode("utf-8", "surrogateescape")).hexdigest()
+    return file_sha256(entry)
+
+
+def _entry_size(entry: Path) -> int:
+    return 0 if entry.is_symlink() else size_bytes(entry)
+
+
+def _entry_format(entry: Path) -> str:
+    if entry.is_dir() and not entry.is_symlink():
+        return "csv"
+    return entry.suffix.lower().lstrip(".") or "khong_ro"
+
+
+def _supersede(con, year: int, unit_code: str) -> None:
     previous = [r[0] for r in con.execute(
         "select file_version_id from raw_file_version where nam = ? and unit_code = ? and status <> 'superseded'",
         [year, unit_code],
@@ -143,19 +176,58 @@ def _new_version(con, config, year, entry, unit_code, source_path, file_format, 
         "update raw_file_version set status = 'superseded' where file_version_id in (select unnest(?::bigint[]))",
         [previous],
     )
+
+
+def _insert_version(con, year: int, unit_code: str, entry: Path, root: Path, run_id: str) -> tuple[int, int, str]:
     version = con.execute(
         "select coalesce(max(version), 0) + 1 from raw_file_version where nam = ? and unit_code = ?",
         [year, unit_code],
     ).fetchone()[0]
+    source_path = entry.relative_to(root).as_posix()
     file_version_id = con.execute(
         "insert into raw_file_version (nam, unit_code, source_path, file_format, sha256, size_bytes, "
         "version, status, ingest_run_id) values (?, ?, ?, ?, ?, ?, ?, 'accepted', ?) returning file_version_id",
-        [year, unit_code, source_path, file_format, sha, size_bytes(entry), version, run_id],
+        [year, unit_code, source_path, _entry_format(entry), _entry_sha(entry), _entry_size(entry), version, run_id],
     ).fetchone()[0]
+    return file_version_id, version, source_path
 
+
+def _record_failure(con, year, unit_code, entries, root, run_id, exc: Exception) -> list[FileOutcome]:
+    outcomes = []
+    con.execute("begin transaction")
+    try:
+        _supersede(con, year, unit_code)
+        for entry in entries:
+            file_version_id, version, source_path = _insert_version(con, year, unit_code, entry, root, run_id)
+            finding = _Finding(
+                "loi_khi_nhap", "critical",
+                f"không nhập được tệp do lỗi của chương trình ({type(exc).__name__}: {str(exc)[:200]}); "
+                "tệp vẫn được lưu, Phòng Nội vụ sẽ kiểm tra",
+                fix_vi="Báo cho Phòng Nội vụ; không cần gửi lại tệp.",
+            )
+            _reject(con, run_id, year, unit_code, file_version_id, source_path, [finding])
+            outcomes.append(FileOutcome(unit_code, source_path, "rejected", version, finding.message_vi))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return outcomes
+
+
+def _new_version(con, config: Config, year: int, entry: Path, unit_code: str, root: Path, run_id: str,
+                 duplicate_reason: str | None = None) -> FileOutcome:
+    file_version_id, version, source_path = _insert_version(con, year, unit_code, entry, root, run_id)
+    file_format = _entry_format(entry)
     findings: list[_Finding] = []
     rows = 0
     try:
+        if entry.is_symlink():
+            # Following a link could read any file on the server into the database.
+            raise _Rejected([_Finding(
+                "lien_ket_tuong_trung", "critical",
+                "là một liên kết tượng trưng (symlink), không phải tệp thật; tệp không được đọc",
+                fix_vi="Chép chính tệp Excel (không phải lối tắt) vào thư mục bài nộp.",
+            )])
         if file_format not in ("xlsx", "csv"):
             raise _Rejected([_Finding(
                 "dinh_dang_khong_ho_tro", "critical",
@@ -168,20 +240,59 @@ def _new_version(con, config, year, entry, unit_code, source_path, file_format, 
             raise _Rejected([_Finding("tep_khong_doc_duoc", "critical", str(exc),
                                       fix_vi="Mở lại tệp bằng Excel, lưu dạng .xlsx và gửi lại.")]) from None
         _store_cells(con, file_version_id, book)
+        if duplicate_reason:
+            raise _Rejected([_Finding("nop_hai_bai", "critical", duplicate_reason,
+                                      fix_vi="Xoá bài thừa, chỉ giữ một tệp (hoặc một thư mục CSV) cho mỗi năm.")])
+        findings.extend(_Finding("tep_bi_bo_qua", "warning",
+                                 f"tệp “{name}” trong thư mục không phải sheet .csv nên không được đọc",
+                                 fix_vi="Chỉ để các tệp <tên sheet>.csv trong thư mục của đơn vị.")
+                        for name in book.ignored)
         sheets = _contract_sheets(book)
+        findings.extend(_sheet_warnings(sheets))
         _check_structure(config, year, unit_code, sheets)
+        findings.extend(_problem_cells(sheets))
         rows = _stage(con, file_version_id, year, unit_code, sheets, findings)
     except _Rejected as rejected:
-        findings = rejected.findings
-        reason = "; ".join(f.message_vi for f in findings)
-        con.execute(
-            "update raw_file_version set status = 'rejected', reason_vi = ? where file_version_id = ?",
-            [reason, file_version_id],
-        )
-        _store_findings(con, run_id, year, unit_code, file_version_id, source_path, findings)
+        reason = _reject(con, run_id, year, unit_code, file_version_id, source_path, rejected.findings)
         return FileOutcome(unit_code, source_path, "rejected", version, reason)
     _store_findings(con, run_id, year, unit_code, file_version_id, source_path, findings)
     return FileOutcome(unit_code, source_path, "accepted", version, rows=rows)
+
+
+def _reject(con, run_id, year, unit_code, file_version_id, source_path, findings: list[_Finding]) -> str:
+    reason = "; ".join(f.message_vi for f in findings)
+    con.execute(
+        "update raw_file_version set status = 'rejected', reason_vi = ? where file_version_id = ?",
+        [reason, file_version_id],
+    )
+    _store_findings(con, run_id, year, unit_code, file_version_id, source_path, findings)
+    return reason
+
+
+def _sheet_warnings(tables: dict[str, "_Table"]) -> list[_Finding]:
+    return [
+        _Finding("sheet_bi_an", "warning",
+                 f"sheet “{t.sheet.name}” đang bị ẩn; số liệu trong đó vẫn được đọc",
+                 sheet_name=t.sheet.name, fix_vi="Bỏ ẩn sheet để người xem thấy đúng số liệu đã nộp.")
+        for t in tables.values() if t.sheet.hidden
+    ]
+
+
+def _problem_cells(tables: dict[str, "_Table"]) -> list[_Finding]:
+    """Formula or error cells under the header: each is a critical finding naming its cell."""
+    findings = []
+    for table in tables.values():
+        by_index = {i: name for name, i in table.columns.items()}
+        for index in range(table.header_row + 1, len(table.sheet.rows)):
+            for c, value in enumerate(table.sheet.rows[index]):
+                if isinstance(value, ProblemCell) and c in by_index:
+                    findings.append(_Finding(
+                        "o_cong_thuc_hoac_loi", "critical", value.message_vi(), sheet_name=table.sheet.name,
+                        row_number=index + 1, column_number=c + 1, column_name=by_index[c],
+                        observed_value=value.text,
+                        fix_vi="Thay công thức hoặc ô lỗi bằng giá trị (Dán đặc biệt → Giá trị) rồi gửi lại.",
+                    ))
+    return findings
 
 
 def _store_cells(con, file_version_id: int, book: Workbook) -> None:
@@ -225,9 +336,19 @@ class _Table:
 
 
 def _contract_sheets(book: Workbook) -> dict[str, _Table]:
-    by_name = {name.strip().lower(): sheet for name, sheet in book.sheets.items()}
+    by_name: dict[str, Sheet] = {}
+    findings: list[_Finding] = []
+    for name, sheet in book.sheets.items():
+        key = name.strip().lower()
+        if key in by_name:
+            findings.append(_Finding(
+                "trung_sheet", "critical",
+                f"có hai sheet cùng là “{key}” (“{by_name[key].name}” và “{name}”); không biết sheet nào là số liệu thật",
+                sheet_name=name, fix_vi=f"Xoá bớt một sheet, chỉ giữ một sheet tên “{key}”.",
+            ))
+        by_name.setdefault(key, sheet)
     missing = [s for s in REQUIRED_SHEETS if s not in by_name]
-    findings = [
+    findings += [
         _Finding("thieu_sheet", "critical", f"thiếu sheet “{s}”", sheet_name=s,
                  fix_vi=f"Thêm sheet tên “{s}” theo đúng mẫu (tải mẫu trống bằng lệnh thidua templates).")
         for s in missing
@@ -239,7 +360,22 @@ def _contract_sheets(book: Workbook) -> dict[str, _Table]:
             continue
         header_index = find_header(sheet, columns)
         header = sheet.rows[header_index] if header_index is not None else (sheet.rows[0] if sheet.rows else [])
-        positions = {cell_text(v).strip().lower(): i for i, v in enumerate(header) if not is_blank(v)}
+        positions: dict[str, int] = {}
+        for i, v in enumerate(header):
+            label = cell_text(v).strip().lower()
+            if is_blank(v):
+                continue
+            if label in columns and label in positions:
+                row_number = (header_index or 0) + 1
+                findings.append(_Finding(
+                    "trung_cot", "critical",
+                    f"cột “{label}” xuất hiện hai lần ở dòng tiêu đề (ô {column_letter(positions[label] + 1)}{row_number} "
+                    f"và {column_letter(i + 1)}{row_number})",
+                    sheet_name=sheet.name, row_number=row_number, column_number=i + 1, column_name=label,
+                    fix_vi="Xoá hoặc đổi tên cột thừa để mỗi cột của mẫu chỉ có một lần.",
+                ))
+                continue
+            positions.setdefault(label, i)
         absent = [c for c in columns if c not in positions]
         # ghi_chu columns are optional notes; every other contract column must be there.
         absent = [c for c in absent if c != "ghi_chu"]
@@ -308,6 +444,8 @@ def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str
 def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[str, _Table],
            findings: list[_Finding]) -> int:
     def bad(check: str, severity: str, table: _Table, row_number: int, column: str, value, error: CellError, fix: str):
+        if isinstance(value, ProblemCell):
+            return  # already a finding of its own (_problem_cells)
         findings.append(_Finding(
             check, severity, f"{error}", sheet_name=table.sheet.name, row_number=row_number,
             column_number=table.columns[column] + 1, column_name=column, observed_value=cell_text(value), fix_vi=fix,

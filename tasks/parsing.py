@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from babel.numbers import NumberFormatError, parse_decimal
 
 
 class CellError(ValueError):
     """A cell that cannot be read unambiguously; the message is Vietnamese, for the clerk."""
+
+
+@dataclass(frozen=True)
+class ProblemCell:
+    """A cell whose value the reader could not see: a formula never calculated, or an Excel error.
+
+    python-calamine reads both as an empty string; keeping them as this marker means the clerk is
+    told "ô B5 chứa lỗi #REF!" instead of the value silently counting as not reported.
+    """
+
+    kind: str  # formula | error
+    text: str  # "=SUM(B2:B4)" or "#REF!", exactly as in the workbook
+
+    def __str__(self) -> str:
+        return self.text
+
+    def message_vi(self) -> str:
+        if self.kind == "error":
+            return (f"ô chứa lỗi Excel “{self.text}” thay cho giá trị; hãy sửa công thức hoặc "
+                    "nhập trực tiếp giá trị")
+        return (f"ô chứa công thức “{self.text}” nhưng tệp không lưu kết quả đã tính; hãy mở tệp bằng "
+                "Excel, lưu lại (hoặc dán giá trị thay cho công thức) rồi gửi lại")
 
 
 HINH_THUC = {
@@ -55,6 +79,8 @@ def doi_tuong_code(text: str) -> str | None:
 
 def parse_number(value: object) -> float:
     """A numeric cell as it is; text as Vietnamese writes numbers ("2.780" = 2780, "4,97" = 4.97)."""
+    if isinstance(value, ProblemCell):
+        raise CellError(value.message_vi())
     if isinstance(value, bool):
         raise CellError(f"“{value}” là giá trị đúng/sai, không phải số; hãy nhập số (ví dụ 1 hoặc 0)")
     if isinstance(value, (int, float)):
@@ -76,9 +102,12 @@ def parse_number(value: object) -> float:
     if not (_GROUPED.match(text) or _PLAIN.match(text)):
         raise CellError(_why_not_a_number(original, text))
     try:
-        return sign * float(parse_decimal(text, locale="vi", strict=False))
+        number = sign * float(parse_decimal(text, locale="vi", strict=False))
     except NumberFormatError:  # the patterns above should make this unreachable
         raise CellError(_why_not_a_number(original, text)) from None
+    if math.isinf(number):
+        raise CellError(f"“{original[:40]}…” quá lớn, không phải một số liệu thật; hãy kiểm tra lại")
+    return number
 
 
 def _why_not_a_number(original: str, text: str) -> str:
@@ -105,6 +134,8 @@ def parse_date(value: object) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, ProblemCell):
+        raise CellError(value.message_vi())
     if not isinstance(value, str):
         raise CellError(f"“{value}” không phải là ngày; hãy nhập ngày dạng 15/12/2020")
     text = value.strip()

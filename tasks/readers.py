@@ -8,7 +8,11 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
 import python_calamine as calamine
+
+from tasks.parsing import ProblemCell
+from tasks.safety import MAX_FILE_BYTES, NotAZip, UnsafeWorkbook, scan_xlsx
 
 # Header names of each sheet of the contract (DESIGN.md, "Submissions").
 SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -36,6 +40,7 @@ class Sheet:
 @dataclass
 class Workbook:
     sheets: dict[str, Sheet] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # files of a CSV folder that are not sheets
 
 
 def file_sha256(path: Path) -> str:
@@ -70,6 +75,12 @@ def _read_xlsx(path: Path) -> Workbook:
     if path.stat().st_size == 0:
         raise ReadError("tệp rỗng (0 byte); hãy gửi lại tệp Excel đã điền")
     try:
+        scan = scan_xlsx(path)
+    except UnsafeWorkbook as exc:
+        raise ReadError(str(exc)) from None
+    except NotAZip as exc:
+        raise ReadError(_CORRUPT + f" ({exc})") from None
+    try:
         wb = calamine.CalamineWorkbook.from_path(str(path))
         book = Workbook()
         for meta in wb.sheets_metadata:
@@ -79,19 +90,57 @@ def _read_xlsx(path: Path) -> Workbook:
                 rows=[list(r) for r in rows],
                 hidden=meta.visible != calamine.SheetVisibleEnum.Visible,
             )
-        return book
     except calamine.PasswordError:
         raise ReadError("tệp Excel có đặt mật khẩu; hãy bỏ mật khẩu rồi gửi lại") from None
     except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError, OSError) as exc:
-        raise ReadError(
-            "không mở được tệp Excel (.xlsx): tệp bị hỏng, bị cắt ngắn hoặc không phải tệp Excel; "
-            f"hãy mở lại bằng Excel, lưu dạng .xlsx và gửi lại ({type(exc).__name__})"
-        ) from None
+        raise ReadError(_CORRUPT + f" ({type(exc).__name__})") from None
+    if scan.members_with_formulas:
+        _mark_formula_cells(path, book, set(scan.members_with_formulas))
+    return book
+
+
+_CORRUPT = ("không mở được tệp Excel (.xlsx): tệp bị hỏng, bị cắt ngắn hoặc không phải tệp Excel; "
+            "hãy mở lại bằng Excel, lưu dạng .xlsx và gửi lại")
+
+
+def _mark_formula_cells(path: Path, book: Workbook, members: set[str]) -> None:
+    """Put a ProblemCell where calamine saw '' but the sheet holds an error or an uncalculated formula."""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # calamine read it; a second opinion failing must not lose the file
+        return
+    try:
+        for ws in wb.worksheets:
+            sheet = book.sheets.get(ws.title)
+            if sheet is None or getattr(ws, "_worksheet_path", None) not in members:
+                continue
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type not in ("f", "e") or cell.value is None:
+                        continue
+                    r, c = cell.row - 1, cell.column - 1
+                    while len(sheet.rows) <= r:
+                        sheet.rows.append([])
+                    line = sheet.rows[r]
+                    while len(line) <= c:
+                        line.append("")
+                    if not is_blank(line[c]):
+                        continue  # a formula whose result Excel saved: that result is the value
+                    text = cell.value if isinstance(cell.value, str) else str(cell.value)
+                    line[c] = ProblemCell("error" if cell.data_type == "e" else "formula", text)
+    finally:
+        wb.close()
 
 
 def _read_csv_folder(path: Path) -> Workbook:
     book = Workbook()
-    for part in sorted(path.glob("*.csv")):
+    for part in sorted(path.iterdir()):
+        if part.is_symlink() or not part.is_file() or part.suffix.lower() != ".csv":
+            book.ignored.append(part.name)
+            continue
+        if part.stat().st_size > MAX_FILE_BYTES:
+            raise ReadError(f"tệp {part.name} quá lớn ({part.stat().st_size / 1024 / 1024:.1f} MB; "
+                            f"tối đa {MAX_FILE_BYTES // 1024 // 1024} MB)")
         raw = part.read_bytes()
         try:
             text = raw.decode("utf-8-sig")
@@ -104,6 +153,8 @@ def _read_csv_folder(path: Path) -> Workbook:
             rows = list(csv.reader(io.StringIO(text, newline="")))
         except csv.Error as exc:
             raise ReadError(f"tệp {part.name} không đúng định dạng CSV ({exc})") from None
+        if part.stem in book.sheets:
+            raise ReadError(f"thư mục có hai tệp cho cùng sheet “{part.stem}”; hãy giữ lại một tệp")
         book.sheets[part.stem] = Sheet(name=part.stem, rows=rows)
     if not book.sheets:
         raise ReadError("thư mục không có tệp .csv nào; mỗi sheet phải là một tệp <tên sheet>.csv")
