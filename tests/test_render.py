@@ -1,0 +1,407 @@
+"""The report draft: the decree's layout, the seed's figures, gaps named, hostile text inert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import re
+import unicodedata
+import zipfile
+from datetime import date
+
+import docx
+import pytest
+from docx.shared import Mm
+from lxml import etree
+
+from tasks.aggregate import aggregate
+from tasks.config import Config, load_config
+from tasks.db import open_db
+from tasks.formatting import format_number
+from tasks.render import RenderError, render_report
+
+YEARS = range(2016, 2021)
+COMMUNES = ("TTT", "TP1", "TP2", "TL", "TTHA", "LKA", "LKB", "LT", "PTA", "PTB")
+
+# Section III of the seed report: (hinh_thuc, doi_tuong) -> counts 2016..2020.
+SEED_AWARDS = {
+    ("giay_khen", "tap_the"): (132, 174, 198, 126, 45),
+    ("giay_khen", "ca_nhan"): (672, 701, 806, 862, 260),
+    ("lao_dong_tien_tien", "tap_the"): (67, 71, 62, 69, 33),
+    ("lao_dong_tien_tien", "ca_nhan"): (890, 983, 1093, 1198, 232),
+    ("chien_si_tien_tien", "tap_the"): (15, 9, 12, 11, 10),
+    ("chien_si_tien_tien", "ca_nhan"): (121, 137, 147, 142, 138),
+    ("chien_si_thi_dua_co_so", "ca_nhan"): (144, 138, 212, 208, 30),
+}
+
+
+def _by_year(values: dict, year: int, default):
+    return values.get(year, default)
+
+
+def unit_values(unit: str, year: int) -> dict:
+    """One unit's chi_tieu rows: the district totals sit in TTT, the other communes report zeros."""
+    if unit == "TTT":
+        return {
+            "so_ho": 10_000, "so_ho_ngheo": _by_year({2019: 497, 2020: 450}, year, 600),
+            "lao_dong_viec_lam": _by_year({2019: 2780}, year, 2500),
+            "so_ho_van_hoa": _by_year({2020: 9234}, year, 9000),
+            "so_ap": 37, "so_ap_van_hoa": _by_year({2020: 35}, year, 33),
+            "so_khom": 5, "so_khom_van_minh": _by_year({2020: 5}, year, 4),
+            "dat_chuan_y_te": 1, "dat_pho_cap_mam_non": 1, "dan_so": 50_000,
+            "so_nguoi_tap_tdtt": _by_year({2016: 12_600, 2020: 17_505}, year, 15_000),
+            "so_ho_tap_tdtt": _by_year({2016: 2500, 2020: 2601}, year, 2550),
+            "so_san_tdtt": _by_year({2020: 210}, year, 200),
+            "so_nha_dai_doan_ket": 157, "kinh_phi_nha_dai_doan_ket": _by_year({2020: 5320}, year, 5318),
+        }
+    if unit in COMMUNES:
+        zero = ("so_ho", "so_ho_ngheo", "lao_dong_viec_lam", "so_ho_van_hoa", "so_ap", "so_ap_van_hoa",
+                "so_khom", "so_khom_van_minh", "dan_so", "so_nguoi_tap_tdtt", "so_ho_tap_tdtt", "so_san_tdtt",
+                "so_nha_dai_doan_ket", "kinh_phi_nha_dai_doan_ket")
+        return {**{c: 0 for c in zero}, "dat_chuan_y_te": 1, "dat_pho_cap_mam_non": 1}
+    return {
+        "TCKH": {"tang_truong_kinh_te": _by_year({2019: 6.54}, year, 6.1),
+                 "thu_ngan_sach": _by_year({2019: 99_605}, year, 90_000),
+                 "thu_nhap_binh_quan": _by_year({2019: 42.5}, year, 40)},
+        "GDDT": {"so_truong": 48, "so_truong_dat_chuan": _by_year({2020: 22}, year, 20)},
+        "YT": {"ty_le_tre_suy_dinh_duong": _by_year({2020: 12}, year, 14)},
+        "VHTT": {"so_co_quan": 23, "so_co_quan_van_hoa": _by_year({2020: 21}, year, 20)},
+        "CA": {"so_vu_an_hinh_su": 23, "so_vu_an_kham_pha": 23 if year >= 2019 else 22},
+        "NV": {"chi_so_cchc": _by_year({2016: 87.88, 2019: 90.11, 2020: 91.02}, year, 88.5)},
+        "QS": {"quan_nhan_du_bi": _by_year({2020: 756}, year, 740)},
+    }.get(unit, {})
+
+
+NARRATIVE_2020 = {
+    "TTT": [("I", "Thị trấn triển khai kịp thời các kế hoạch thi đua của huyện."),
+            ("II.2", "Đoạn của Thị trấn Thường Thới Tiền về văn hóa - xã hội."),
+            ("II.99", "Nội dung gửi nhầm mục.")],
+    "TP1": [("II.2", "Đoạn của Xã Thường Phước 1 về văn hóa - xã hội.")],
+    "MTTQ": [("II.3", "Mặt trận vận động xây dựng nông thôn mới.")],
+    "NV": [("II.1", "Các phong trào thi đua trên lĩnh vực kinh tế được phát động hằng năm."),
+           ("IV.1", "Phong trào thi đua ngày càng thiết thực."),
+           ("P2.I.1", "Tiếp tục đổi mới công tác thi đua, khen thưởng.")],
+}
+QUARANTINED = {(2018, "YT")}
+MISSING = {(2020, "LDLD")}
+
+
+def add_submission(con, year: int, unit: str, *, quarantined: bool = False,
+                   narrative: list[tuple[str, str]] = ()) -> int:
+    """Insert one unit's submission as ingest leaves it in staging."""
+    fv = con.execute(
+        "insert into raw_file_version (nam, unit_code, source_path, file_format, sha256, size_bytes, version, "
+        "status, ingest_run_id) values (?, ?, ?, 'xlsx', ?, 1, 1, 'accepted', 'test') returning file_version_id",
+        [year, unit, f"{year}/{unit}.xlsx", f"sha-{year}-{unit}"],
+    ).fetchone()[0]
+    con.execute("insert into stg_submission values (?, ?, ?, ?, 'Người lập', null)", [fv, year, unit, unit])
+    for n, (code, value) in enumerate(unit_values(unit, year).items(), start=2):
+        con.execute("insert into stg_indicator_value values (?, ?, ?, ?, ?, ?, null, 'chi_tieu', ?)",
+                    [fv, year, unit, code, value, str(value), n])
+    for n, (muc, text) in enumerate(narrative, start=2):
+        con.execute("insert into stg_narrative values (?, ?, ?, ?, ?, 'noi_dung', ?)", [fv, year, unit, muc, text, n])
+    if quarantined:
+        con.execute(
+            "insert into finding (run_id, stage, check_code, severity, nam, unit_code, file_version_id, "
+            "sheet_name, row_number, column_name, message_vi) "
+            "values ('test', 'validate', 'gia_tri_am', 'critical', ?, ?, ?, 'chi_tieu', 2, 'gia_tri', 'Giá trị âm')",
+            [year, unit, fv])
+    return fv
+
+
+def build_seed_district(config: Config, db_path: Path, *, narrative: dict | None = None,
+                        period_years: int = 5, missing: set = MISSING, quarantined: set = QUARANTINED) -> Path:
+    """Stage 2016–2020 for every expected unit, then run the real aggregation."""
+    narrative = NARRATIVE_2020 if narrative is None else narrative
+    with open_db(db_path) as con:
+        for year in YEARS:
+            for unit in config.expected_units(year):
+                if (year, unit.code) in missing:
+                    continue
+                fv = add_submission(con, year, unit.code, quarantined=(year, unit.code) in quarantined,
+                                    narrative=narrative.get(unit.code, []) if year == 2020 else [])
+                if unit.code == "TTT":
+                    for (hinh_thuc, doi_tuong), counts in SEED_AWARDS.items():
+                        con.execute(
+                            "insert into stg_award select ?, ?, 'TTT', ?, ?, ?, ?, 'Người nhận ' || range, "
+                            "'01/QĐ-UBND', null, null, 'khen_thuong', range + 2 from range(?)",
+                            [fv, year, hinh_thuc, doi_tuong, hinh_thuc, doi_tuong, counts[year - 2016]])
+    aggregate(config, 2020, period_years, db_path)
+    return db_path
+
+
+ISSUED_ON = date(2020, 12, 5)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def seed_report(config, tmp_path_factory):
+    """The 2016–2020 draft of the seed district: (docx.Document, html text, markdown text)."""
+    root = tmp_path_factory.mktemp("seed")
+    db = build_seed_district(config, root / "thidua.duckdb")
+    paths = render_report(config, 2020, 5, db, root / "out", issued_on=ISSUED_ON)
+    return docx.Document(str(paths[0])), paths[1].read_text(encoding="utf-8"), paths[2].read_text(encoding="utf-8")
+
+
+def body_paragraphs(document) -> list:
+    """Body paragraphs in reading order, table cells included."""
+    out = []
+    for block in document.element.body.iterchildren():
+        if block.tag.endswith("}p"):
+            out.append(docx.text.paragraph.Paragraph(block, document))
+        elif block.tag.endswith("}tbl"):
+            table = docx.table.Table(block, document)
+            for row in table.rows:
+                seen = set()
+                for cell in row.cells:
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        out.extend(cell.paragraphs)
+    return out
+
+
+def full_text(document) -> str:
+    return "\n".join(p.text for p in body_paragraphs(document))
+
+
+def paragraph(document, text: str):
+    found = [p for p in body_paragraphs(document) if p.text.strip() == text]
+    assert found, f"no paragraph {text!r}"
+    return found[0]
+
+
+def is_bold(p) -> bool:
+    return all(r.bold for r in p.runs if r.text.strip())
+
+
+def is_italic(p) -> bool:
+    return all(r.italic for r in p.runs if r.text.strip())
+
+
+def header_cells(document):
+    table = document.tables[0]
+    return table.rows[0].cells
+
+
+def signature_cells(document):
+    table = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("Nơi nhận:"))
+    return table.rows[0].cells
+
+
+# The nine components of a văn bản hành chính, Nghị định 30/2020/NĐ-CP, Điều 8 khoản 2.
+NINE_COMPONENTS = [
+    ("a) Quốc hiệu và Tiêu ngữ", lambda d: (
+        [p.text for p in header_cells(d)[1].paragraphs][:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                                                                 "Độc lập - Tự do - Hạnh phúc"]
+        and all(is_bold(p) for p in header_cells(d)[1].paragraphs[:2]))),
+    ("b) Tên cơ quan ban hành", lambda d: (
+        [p.text for p in header_cells(d)[0].paragraphs if p.text][:2] == ["ỦY BAN NHÂN DÂN", "HUYỆN HỒNG NGỰ"])),
+    ("c) Số, ký hiệu", lambda d: any(
+        re.fullmatch(r"Số:\s+/BC-UBND", p.text) for p in header_cells(d)[0].paragraphs)),
+    ("d) Địa danh và thời gian ban hành", lambda d: any(
+        p.text == "Hồng Ngự, ngày 05 tháng 12 năm 2020" and is_italic(p) for p in header_cells(d)[1].paragraphs)),
+    ("đ) Tên loại và trích yếu", lambda d: (
+        is_bold(paragraph(d, "BÁO CÁO"))
+        and is_bold(paragraph(d, "Kết quả thực hiện phong trào thi đua, công tác khen thưởng giai đoạn 2015 - 2020 "
+                                 "và phương hướng, nhiệm vụ trọng tâm giai đoạn 2020 - 2025")))),
+    ("e) Nội dung", lambda d: (
+        is_bold(paragraph(d, "Phần thứ nhất")) and is_bold(paragraph(d, "Phần thứ hai")))),
+    ("g) Chức vụ, họ tên người ký", lambda d: (
+        [p.text for p in signature_cells(d)[1].paragraphs if p.text and "dấu" not in p.text]
+        == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nguyễn Văn Khơi"])),
+    ("h) Dấu, chữ ký số (chỗ đóng dấu)", lambda d: any(
+        p.text == "(Chữ ký, dấu)" for p in signature_cells(d)[1].paragraphs)),
+    ("i) Nơi nhận", lambda d: (
+        is_bold(signature_cells(d)[0].paragraphs[0]) and is_italic(signature_cells(d)[0].paragraphs[0])
+        and [p.text for p in signature_cells(d)[0].paragraphs] == [
+            "Nơi nhận:", "- Sở Nội vụ;", "- TV Cụm thi đua số 3 Tỉnh;", "- Các PCT/UBND Huyện;", "- Lưu: VT."])),
+]
+
+
+@pytest.mark.parametrize("component, present", NINE_COMPONENTS, ids=[c[0] for c in NINE_COMPONENTS])
+def test_docx_has_each_component_of_dieu_8(seed_report, component, present):
+    assert present(seed_report[0]), component
+
+
+def test_docx_page_is_a4_with_the_decree_margins_and_times_new_roman(seed_report):
+    document = seed_report[0]
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    # Word keeps margins in twips: 15 mm is 850 twips, 14,99 mm; compare to a tenth of a millimetre.
+    top, bottom, left, right = (round(m.mm, 1) for m in (section.top_margin, section.bottom_margin,
+                                                        section.left_margin, section.right_margin))
+    assert 20 <= top <= 25 and 20 <= bottom <= 25 and 30 <= left <= 35 and 15 <= right <= 20
+    assert document.styles["Normal"].font.name == "Times New Roman"
+    runs = [r for p in body_paragraphs(document) for r in p.runs if r.text.strip()]
+    assert runs and {r.font.name for r in runs} == {"Times New Roman"}
+
+
+def test_docx_body_is_justified_13_to_14_pt_with_first_line_indent(seed_report):
+    document = seed_report[0]
+    opening = next(p for p in body_paragraphs(document) if p.text.startswith("Trên cơ sở báo cáo"))
+    assert opening.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.JUSTIFY
+    assert opening.paragraph_format.first_line_indent.cm == pytest.approx(1, abs=0.3)
+    assert {r.font.size.pt for r in opening.runs} <= {13, 14}
+
+
+def test_page_numbers_start_on_page_two(seed_report):
+    section = seed_report[0].sections[0]
+    assert section.different_first_page_header_footer
+    assert "PAGE" in section.header._element.xml
+    assert "PAGE" not in section.first_page_header._element.xml
+
+
+def test_award_table_holds_the_35_seed_figures_in_vietnamese_format(seed_report):
+    table = next(t for t in seed_report[0].tables if t.rows[0].cells[0].text == "Stt")
+    assert [c.text for c in table.rows[0].cells] == ["Stt", "Nội dung", "Nội dung", "2016", "2017", "2018", "2019", "2020"]
+    rows = [[c.text for c in row.cells] for row in table.rows[1:]]
+    labels = {"giay_khen": "Giấy khen", "lao_dong_tien_tien": "Danh hiệu Lao động tiên tiến",
+              "chien_si_tien_tien": "Chiến sĩ tiên tiến", "chien_si_thi_dua_co_so": "Chiến sĩ thi đua cấp cơ sở"}
+    targets = {"tap_the": "Tập thể", "ca_nhan": "Cá nhân"}
+    stt = {code: f"{n:02d}" for n, code in enumerate(labels, start=1)}
+    expected = [[stt[h], labels[h], targets[d], *[format_number(v) for v in counts]]
+                for (h, d), counts in SEED_AWARDS.items()]
+    assert rows == expected
+    assert sum(len(r) - 3 for r in expected) == 35
+    assert ["1.093", "1.198"] == rows[3][5:7]
+
+
+# The seed report's figures, written as the seed writes them, in the sentence that states them.
+SEED_SENTENCE_FIGURES = [
+    "tốc độ tăng trưởng kinh tế (GRDP) của huyện đạt 6,54%",
+    "tổng thu ngân sách nhà nước trên địa bàn đạt 99,605 tỷ đồng",
+    "giải quyết việc làm cho 2.780 người",
+    "tỷ lệ hộ nghèo còn 4,97%",
+    "thu nhập bình quân đầu người đạt 42,5 triệu đồng/người/năm",
+    "có 22/48 trường đạt chuẩn quốc gia",
+    "10/10 xã, thị trấn đạt chuẩn phổ cập giáo dục mầm non",
+    "10/10 xã, thị trấn đạt chuẩn quốc gia về y tế",
+    "dưới 5 tuổi suy dinh dưỡng là 12%",
+    "tiêu chuẩn văn hóa là 92,34%",
+    "94,59% ấp đạt tiêu chuẩn",
+    "100% khóm đạt chuẩn văn minh đô thị",
+    "91,30% cơ quan, đơn vị đạt chuẩn văn hóa",
+    "thường xuyên năm 2016 là 25,2%, năm 2020 là 35,01%",
+    "thể dục thể thao năm 2016 là 25%, năm 2020 là 26,01%",
+    "có 210 sân hoạt động thể dục thể thao",
+    "sửa chữa 785 căn nhà đại đoàn kết",
+    "với kinh phí 26,592 tỷ đồng",
+    "với 756 quân nhân dự bị",
+    "đạt 112/115 vụ, tỷ lệ 97,4%",
+    "năm 2019 đạt 90,11 điểm, tăng 2,23 điểm so với năm 2016 (87,88 điểm)",
+]
+
+
+@pytest.mark.parametrize("sentence", SEED_SENTENCE_FIGURES)
+def test_seed_figures_are_written_into_sentences_as_the_seed_writes_them(seed_report, sentence):
+    document, html, md = seed_report
+    assert sentence in full_text(document)
+    assert sentence in re.sub(r"\[\^\d+\]", "", md)
+
+
+@pytest.mark.parametrize("needle", [
+    "Năm 2018: mới tổng hợp được 23/24 đơn vị; báo cáo bị trả lại do có lỗi nghiêm trọng, chưa được tổng hợp: Phòng Y tế.",
+    "Năm 2020: mới tổng hợp được 23/24 đơn vị; chưa gửi báo cáo: Liên đoàn Lao động huyện.",
+    "[Chưa có nội dung: chưa đơn vị nào gửi nội dung cho mục II.4 năm 2020 (sheet noi_dung).]",
+    "Nội dung của Thị trấn Thường Thới Tiền gửi cho mục “II.99” không có trong báo cáo",
+])
+def test_missing_quarantined_units_and_empty_sections_are_named_in_every_output(seed_report, needle):
+    document, html, md = seed_report
+    assert needle in full_text(document)
+    assert needle in html
+    assert needle.replace("[", "\\[").replace("]", "\\]").replace("_", "\\_") in md
+
+
+def test_narrative_follows_the_registry_order_under_its_section(seed_report):
+    texts = [p.text for p in body_paragraphs(seed_report[0])]
+    heading = texts.index("2. Phong trào thi đua trên lĩnh vực văn hóa - xã hội; thực hiện chính sách an sinh xã hội:")
+    assert texts[heading + 1:heading + 3] == ["Đoạn của Thị trấn Thường Thới Tiền về văn hóa - xã hội.",
+                                              "Đoạn của Xã Thường Phước 1 về văn hóa - xã hội."]
+
+
+def test_every_catalogue_indicator_reaches_the_appendix(seed_report, config):
+    text = full_text(seed_report[0])
+    appendix = text[text.index("PHỤ LỤC I"):]
+    assert [i.name for i in config.indicators if i.name not in appendix] == []
+
+
+def test_each_figure_names_the_units_and_files_it_came_from(seed_report):
+    document, html, md = seed_report
+    note = ("Tổng thu ngân sách nhà nước trên địa bàn, 2019: 99,605 tỷ đồng. "
+            "Nguồn: Phòng Tài chính - Kế hoạch (2019/TCKH.xlsx).")
+    assert any(p.text.endswith(note) for p in body_paragraphs(document))
+    assert f'title="{note}"' in html
+    assert "Công an huyện (2016/CA.xlsx, 2017/CA.xlsx, 2018/CA.xlsx, 2019/CA.xlsx, 2020/CA.xlsx)" in md
+    # A quarantined submission is never given as a source.
+    assert "2018/YT.xlsx" not in html and "2018/YT.xlsx" not in full_text(document)
+
+
+@pytest.mark.parametrize("sign_off, is_draft", [
+    (None, True),
+    ({"decision": "reject", "name": "Trần Thị B", "comment": "Thiếu số liệu", "decided_at": "2020-12-04"}, True),
+    ({"decision": "approve", "name": "Trần Thị B", "comment": "", "decided_at": "2020-12-04"}, False),
+])
+def test_draft_is_marked_until_the_data_is_approved(config, tmp_path, sign_off, is_draft):
+    db = build_seed_district(config, tmp_path / "thidua.duckdb", narrative={})
+    docx_path, html_path, md_path = render_report(config, 2020, 5, db, tmp_path / "out", sign_off=sign_off,
+                                                  issued_on=ISSUED_ON)
+    section = docx.Document(str(docx_path)).sections[0]
+    headers = section.header._element.xml + section.first_page_header._element.xml
+    html, md = html_path.read_text(encoding="utf-8"), md_path.read_text(encoding="utf-8")
+    assert [("DỰ THẢO" in headers), ('class="du-thao-nen"' in html), ("**DỰ THẢO**" in md)] == [is_draft] * 3
+    if sign_off:
+        assert f"— Trần Thị B, 2020-12-04" in html
+
+
+def test_a_missing_single_reporter_shows_as_no_data_not_zero(config, tmp_path):
+    db = build_seed_district(config, tmp_path / "thidua.duckdb", missing={(2020, "QS")})
+    docx_path, html_path, _ = render_report(config, 2020, 5, db, tmp_path / "out", issued_on=ISSUED_ON)
+    text = full_text(docx.Document(str(docx_path)))
+    assert "với [chưa có số liệu] quân nhân dự bị" in text
+    assert "chưa gửi báo cáo: Ban Chỉ huy Quân sự huyện" in text
+    assert 'class="so-lieu thieu"' in html_path.read_text(encoding="utf-8")
+
+
+def test_yearly_report_has_one_year_column_and_states_that_year(config, tmp_path):
+    db = build_seed_district(config, tmp_path / "thidua.duckdb", period_years=1)
+    docx_path, _, _ = render_report(config, 2020, 1, db, tmp_path / "out", issued_on=ISSUED_ON)
+    document = docx.Document(str(docx_path))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Stt")
+    assert [c.text for c in table.rows[0].cells] == ["Stt", "Nội dung", "Nội dung", "2020"]
+    text = full_text(document)
+    assert "KẾT QUẢ THỰC HIỆN PHONG TRÀO THI ĐUA, CÔNG TÁC KHEN THƯỞNG NĂM 2020" in text
+    assert "Năm 2020, tốc độ tăng trưởng kinh tế (GRDP) của huyện đạt 6,1%" in text
+
+
+def test_render_before_aggregation_says_what_to_run(config, tmp_path):
+    with pytest.raises(RenderError, match="aggregate"):
+        render_report(config, 2020, 5, tmp_path / "empty.duckdb", tmp_path / "out")
+
+
+HOSTILE = ('<script>alert("x")</script> ]]> & <b>đậm</b> \'nháy\' "kép" \x01\x0b\x1f\x7f\ufffe 🎉 '
+           + unicodedata.normalize("NFD", "Hồng Ngự"))
+
+
+def test_hostile_narrative_is_inert_in_html_and_markdown_and_valid_in_docx(config, tmp_path):
+    db = build_seed_district(config, tmp_path / "thidua.duckdb", narrative={"TTT": [("I", HOSTILE)]})
+    docx_path, html_path, md_path = render_report(config, 2020, 5, db, tmp_path / "out", issued_on=ISSUED_ON)
+    cleaned = '<script>alert("x")</script> ]]> & <b>đậm</b> \'nháy\' "kép"  🎉 Hồng Ngự'
+
+    html = html_path.read_text(encoding="utf-8")
+    assert "<script" not in html and "<b>đậm" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; ]]&gt; &amp; &lt;b&gt;đậm&lt;/b&gt;" in html
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe]", html)
+    assert "🎉 Hồng Ngự" in html  # NFC: the composed form a search for "Hồng Ngự" finds
+
+    with zipfile.ZipFile(docx_path) as z:
+        etree.fromstring(z.read("word/document.xml"))  # well-formed XML
+    texts = [p.text for p in body_paragraphs(docx.Document(str(docx_path)))]
+    assert cleaned in texts
+
+    md = md_path.read_text(encoding="utf-8")
+    # Every "<" of submitted text is backslash-escaped, so a Markdown renderer prints it.
+    assert not re.search(r"(?<!\\)<(script|b>đậm)", md) and "\\<script\\>" in md
