@@ -21,7 +21,7 @@ import pandas as pd
 
 from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
-from tasks.db import load_reference, materialize, open_db, sql_text
+from tasks.db import load_reference, materialize, open_db, query, sql_text
 
 # Before GX is imported anywhere: no usage statistics leave the machine.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -55,9 +55,12 @@ class ValidationSummary:
         return sum(1 for s in self.statuses if s["trang_thai"] == trang_thai)
 
 
-def gx_project_dir(db_path: Path | str) -> Path:
-    """Where the GX file context lives: beside the DuckDB file (by default under the output folder)."""
-    return Path(db_path).resolve().parent / "gx"
+def gx_project_dir(db_path: Path | str, year: int) -> Path:
+    """The year's GX file context, beside the DuckDB file (by default under the output folder).
+
+    One per year so that the year's Data Docs list only that year's runs.
+    """
+    return Path(db_path).resolve().parent / "gx" / str(year)
 
 
 def load_suite(name: str) -> dict:
@@ -202,7 +205,7 @@ def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationS
     """Run every suite over the year's staged data, store findings, status and the run."""
     started_at = dt.datetime.now()
     run_id = f"validate-{year}-{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    project_dir = gx_project_dir(db_path)
+    project_dir = gx_project_dir(db_path, year)
     context = gx_context(project_dir)
     settings = config.settings
     sql_params = {"nam": year, "threshold": settings.yoy_change_threshold, "min_base": settings.yoy_min_base}
@@ -251,14 +254,7 @@ def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationS
 
 
 def _statuses(con, year: int) -> list[dict]:
-    cur = con.execute(
-        "select s.*, u.ten_don_vi from submission_status as s "
-        "left join ref_unit as u on u.unit_code = s.ma_don_vi "
-        "where s.nam = ? order by coalesce(u.sort_order, 1e9), s.ma_don_vi",
-        [year],
-    )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return query(con, "validation/int_submission_status_year", {"nam": year})
 
 
 def _flow_run_id() -> str | None:

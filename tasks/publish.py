@@ -1,0 +1,237 @@
+"""Publish a validation run for people: Data Docs, the Vietnamese summary page, feedback workbooks."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+
+import openpyxl
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from tasks import rules
+from tasks.config import PROJECT_ROOT, Config
+from tasks.db import open_db, query
+from tasks.validate import ValidationSummary, gx_context
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates" / "validation"
+STATUS_VI = {"accepted": "Chấp nhận", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
+SEVERITY_VI = {"critical": "Nghiêm trọng", "warning": "Cảnh báo"}
+# Text a spreadsheet would run as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+STATUS_COLUMNS = ("ma_don_vi", "trang_thai", "ten_don_vi", "nam", "so_loi_nghiem_trong", "so_canh_bao",
+                  "source_path", "version", "reason_vi")
+FEEDBACK_COLUMNS = (
+    ("Mức độ", "muc_do", 14), ("Sheet", "sheet_name", 14), ("Dòng", "row_number", 7), ("Cột", "column_name", 16),
+    ("Ô", "cell_ref", 7), ("Giá trị đã ghi", "observed_value", 24), ("Lỗi", "message_vi", 70),
+    ("Cách sửa", "fix_vi", 50),
+)
+_UNIT_CODE = re.compile(r"^[A-Z0-9_]{1,32}$")
+
+log = logging.getLogger(__name__)
+
+
+def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: Path | str) -> list[Path]:
+    """Write <out>/<year>/validation/ and <out>/<year>/submission_status.csv for the latest run."""
+    year_dir = Path(out_dir).resolve() / str(year)
+    target = year_dir / "validation"
+    target.mkdir(parents=True, exist_ok=True)
+    with open_db(db_path) as con:
+        run = _latest_run(con, year)
+        statuses = query(con, "validation/int_submission_status_year", {"nam": year})
+        found = query(con, "validation/int_finding_current", {"nam": year})
+        award_counts = con.execute(rules_counts_sql(), [year]).df().to_dict("records")
+        docs_index = build_data_docs(Path(run["gx_project_dir"]), run_id=run["run_id"], target=target / "data_docs")
+        con.execute("update validation_run set data_docs_path = ? where run_id = ?", [str(docs_index), run["run_id"]])
+
+    by_unit: dict[str, list[dict]] = {}
+    for f in found:
+        f["muc_do"] = SEVERITY_VI[f["severity"]]
+        by_unit.setdefault(f["unit_code"], []).append(f)
+    units = []
+    for s in statuses:
+        unit_findings = by_unit.get(s["ma_don_vi"], [])
+        units.append({
+            **s,
+            "trang_thai_vi": STATUS_VI[s["trang_thai"]],
+            "so_nghiem_trong": sum(f["severity"] == "critical" for f in unit_findings),
+            "so_canh_bao": sum(f["severity"] == "warning" for f in unit_findings),
+            "findings": unit_findings,
+            "has_page": bool(unit_findings) and bool(_UNIT_CODE.match(s["ma_don_vi"])),
+        })
+
+    written = [docs_index]
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    page = {
+        "district": config.district,
+        "year": year,
+        "run": run,
+        "units": units,
+        "missing": [u for u in units if u["trang_thai"] == "missing"],
+        "counts": {k: sum(u["trang_thai"] == k for u in units) for k in STATUS_VI},
+        "totals": {"critical": sum(u["so_nghiem_trong"] for u in units),
+                   "warning": sum(u["so_canh_bao"] for u in units)},
+        "cap": rules.cap_overview(award_counts, year=year),
+        "data_docs_href": docs_index.relative_to(target).as_posix(),
+        "generated_at": dt.datetime.now(),
+    }
+    written.append(_write(target / "index.html", env.get_template("index.html").render(**page)))
+    for unit in units:
+        if not unit["has_page"]:
+            continue
+        code = unit["ma_don_vi"]
+        written.append(_write(target / "don_vi" / f"{code}.html",
+                              env.get_template("unit.html").render(**page, unit=unit)))
+        written.append(write_feedback(target / f"phan_hoi_{code}.xlsx", unit=unit, year=year))
+    written.append(write_status_csv(year_dir / "submission_status.csv", statuses))
+    return written
+
+
+def rules_counts_sql() -> str:
+    # The same individual counts the cap rule judges, district-wide, for the summary line.
+    return (
+        "select unit_code, "
+        "count(*) filter (where hinh_thuc = 'chien_si_thi_dua_co_so') as so_cstdcs_ca_nhan, "
+        "count(*) filter (where hinh_thuc = 'lao_dong_tien_tien') as so_ldtt_ca_nhan, "
+        "count(*) filter (where hinh_thuc = 'chien_si_tien_tien') as so_cstt_ca_nhan "
+        "from stg_award where nam = ? and doi_tuong = 'ca_nhan' group by unit_code"
+    )
+
+
+def _latest_run(con, year: int) -> dict:
+    cur = con.execute("select * from validation_run where nam = ? order by finished_at desc limit 1", [year])
+    row = cur.fetchone()
+    if row is None:
+        raise ValueError(f"năm {year} chưa được kiểm tra (no validation run for {year}); run validate first")
+    return dict(zip([d[0] for d in cur.description], row))
+
+
+def build_data_docs(project_dir: Path, *, run_id: str, target: Path) -> Path:
+    """Build the year's GX Data Docs into `target`; return its index.html."""
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+
+    context = gx_context(project_dir)
+    site = {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(target)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    if "thidua" in (context.variables.data_docs_sites or {}):
+        context.update_data_docs_site("thidua", site)
+    else:
+        context.add_data_docs_site("thidua", site)
+    keys = [k for k in context.validation_results_store.list_keys()
+            if isinstance(k, ValidationResultIdentifier) and k.run_id.run_name == run_id]
+    context.build_data_docs(site_names=["thidua"], resource_identifiers=keys or None)
+    return target / "index.html"
+
+
+def write_feedback(path: Path, *, unit: dict, year: int) -> Path:
+    """One workbook a commune clerk can act on: where each problem is and how to fix it."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "phan_hoi"
+    ws.append([title for title, _, _ in FEEDBACK_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for f in unit["findings"]:
+        ws.append([f[key] for _, key, _ in FEEDBACK_COLUMNS])
+    for n, (_, _, width) in enumerate(FEEDBACK_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    info = wb.create_sheet("thong_tin")
+    for label, value in (
+        ("Đơn vị", f"{unit['ma_don_vi']} - {unit.get('ten_don_vi') or ''}"),
+        ("Năm báo cáo", year),
+        ("Trạng thái", unit["trang_thai_vi"]),
+        ("Số lỗi nghiêm trọng", unit["so_nghiem_trong"]),
+        ("Số cảnh báo", unit["so_canh_bao"]),
+        ("Hướng dẫn", "Lỗi nghiêm trọng phải sửa và gửi lại tệp; cảnh báo cần kiểm tra lại, "
+                      "nếu số liệu đúng thì ghi lý do vào cột ghi_chu."),
+    ):
+        info.append([label, value])
+    info.column_dimensions["A"].width = 22
+    info.column_dimensions["B"].width = 80
+    for sheet in (ws, info):
+        _make_inert(sheet)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _make_inert(ws) -> None:
+    """Keep text exactly as the clerk typed it, shown as text, never run as a formula."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
+def write_status_csv(path: Path, statuses: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(STATUS_COLUMNS)
+        for s in statuses:
+            writer.writerow(["" if s.get(c) is None else s.get(c) for c in STATUS_COLUMNS])
+    return path
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def publish_artifacts(summary: ValidationSummary, paths: list[Path] | None = None) -> list[str]:
+    """Prefect artifacts for the UI (unit status table, Markdown summary); a no-op outside a flow run."""
+    from prefect.context import FlowRunContext
+
+    if FlowRunContext.get() is None:
+        log.info("publish_artifacts: not inside a Prefect flow run; no artifact created")
+        return []
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    year = summary.year
+    table = [
+        {"ma_don_vi": s["ma_don_vi"], "ten_don_vi": s.get("ten_don_vi") or "", "trang_thai": s["trang_thai"],
+         "trang_thai_vi": STATUS_VI.get(s["trang_thai"], s["trang_thai"]),
+         "so_loi_nghiem_trong": s.get("so_loi_nghiem_trong") or 0, "so_canh_bao": s.get("so_canh_bao") or 0}
+        for s in summary.statuses
+    ]
+    keys = [f"thidua-validation-status-{year}", f"thidua-validation-{year}"]
+    create_table_artifact(table=table, key=keys[0],
+                          description=f"Trạng thái báo cáo của các đơn vị năm {year} (lượt {summary.run_id})")
+    create_markdown_artifact(markdown=summary_markdown(summary, paths or []), key=keys[1],
+                             description=f"Kết quả kiểm tra số liệu năm {year}")
+    return keys
+
+
+def summary_markdown(summary: ValidationSummary, paths: list[Path]) -> str:
+    missing = [s["ma_don_vi"] for s in summary.statuses if s["trang_thai"] == "missing"]
+    rejected = [s["ma_don_vi"] for s in summary.statuses if s["trang_thai"] == "rejected"]
+    lines = [
+        f"# Kết quả kiểm tra số liệu năm {summary.year}",
+        "",
+        f"- Lượt kiểm tra: `{summary.run_id}` ({summary.finished_at:%d/%m/%Y %H:%M})",
+        f"- Chấp nhận: **{summary.count('accepted')}**, bị trả lại: **{summary.count('rejected')}**, "
+        f"chưa nộp: **{summary.count('missing')}**",
+        f"- Lỗi nghiêm trọng: **{summary.so_loi_nghiem_trong}**, cảnh báo: **{summary.so_canh_bao}**",
+        f"- Bị trả lại: {', '.join(rejected) or 'không có'}",
+        f"- Chưa nộp: {', '.join(missing) or 'không có'}",
+    ]
+    links = [p for p in paths if p.name in ("index.html",) or p.suffix == ".csv"]
+    if links:
+        lines += ["", "## Tệp kết quả", ""]
+        lines += [f"- [{p.parent.name}/{p.name}]({p.resolve().as_uri()})" for p in links]
+    return "\n".join(lines) + "\n"
