@@ -303,6 +303,7 @@ def build_context(
     source_of = {r["file_version_id"]: clean_text(r.get("source_path")) for r in status_rows}
     narrative, stray = _narrative(config, sections_cfg, narrative_rows, source_of)
     approved = bool(sign_off) and sign_off.get("decision") == "approve"
+    issued_on = issued_on or (_decided_on(sign_off) if approved else None) or date.today()
     return {
         "district": _district(config),
         "nam": year,
@@ -314,7 +315,7 @@ def build_context(
         "ky": ky,
         "ky_toi": format_period(year + 1, year + period_years) if period_years > 1 else f"năm {year + 1}",
         "trong_ky": f"{period_years} năm ({first} - {year})" if period_years > 1 else f"năm {year}",
-        "place_date": format_place_date(config.district.place_name, issued_on or date.today()),
+        "place_date": format_place_date(config.district.place_name, issued_on),
         "is_draft": not approved,
         "sign_off": _sign_off(sign_off),
         "coverage": _coverage(config, years, status_rows),
@@ -330,6 +331,17 @@ def build_context(
             for i in config.indicators
         ],
     }
+
+
+def _decided_on(sign_off: dict) -> date | None:
+    """The approved report is dated the day the data was approved; a draft, the day it was drafted."""
+    value = sign_off.get("decided_at")
+    if isinstance(value, date):
+        return value if not hasattr(value, "date") else value.date()
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 def _district(config: Config) -> dict:

@@ -347,14 +347,16 @@ def test_each_figure_names_the_units_and_files_it_came_from(seed_report):
 ])
 def test_draft_is_marked_until_the_data_is_approved(config, tmp_path, sign_off, is_draft):
     db = build_seed_district(config, tmp_path / "thidua.duckdb", narrative={})
-    docx_path, html_path, md_path = render_report(config, 2020, 5, db, tmp_path / "out", sign_off=sign_off,
-                                                  issued_on=ISSUED_ON)
+    docx_path, html_path, md_path = render_report(config, 2020, 5, db, tmp_path / "out", sign_off=sign_off)
     section = docx.Document(str(docx_path)).sections[0]
     headers = section.header._element.xml + section.first_page_header._element.xml
     html, md = html_path.read_text(encoding="utf-8"), md_path.read_text(encoding="utf-8")
     assert [("DỰ THẢO" in headers), ('class="du-thao-nen"' in html), ("**DỰ THẢO**" in md)] == [is_draft] * 3
     if sign_off:
-        assert f"— Trần Thị B, 2020-12-04" in html
+        assert "— Trần Thị B, 2020-12-04" in html
+    if not is_draft:
+        # The approved report carries the day the data was approved, not the day it was rendered.
+        assert "Hồng Ngự, ngày 04 tháng 12 năm 2020" in html
 
 
 def test_a_missing_single_reporter_shows_as_no_data_not_zero(config, tmp_path):
