@@ -27,10 +27,11 @@ class SignOff(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "reject"] = Field(
+        title="Quyết định",
         description="approve: duyệt, phát hành bản chính thức; reject: từ chối, trả lại bản dự thảo",
     )
-    name: str = Field(min_length=1, description="Họ và tên người duyệt")
-    comment: str = Field(default="", description="Ý kiến của người duyệt (bắt buộc nên ghi khi từ chối)")
+    name: str = Field(min_length=1, title="Người duyệt", description="Họ và tên người duyệt")
+    comment: str = Field(default="", title="Ý kiến", description="Ý kiến của người duyệt (bắt buộc nên ghi khi từ chối)")
 
 
 class SignOffInput(RunInput, SignOff):
@@ -43,19 +44,19 @@ class CheckParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     year: int | None = Field(
-        default=None, ge=1900, le=2200,
+        default=None, ge=1900, le=2200, title="Năm báo cáo",
         description="Năm báo cáo; để trống: năm hiện tại (giờ Việt Nam)",
     )
     submissions: Path = Field(
-        default=Path("data/sample/submissions"),
+        default=Path("data/sample/submissions"), title="Thư mục bài nộp",
         description="Thư mục bài nộp <thư mục>/<năm>/<MÃ>.xlsx; đường dẫn tương đối tính từ thư mục dự án",
     )
     config: Path = Field(
-        default=Path("config"),
+        default=Path("config"), title="Thư mục cấu hình",
         description="Thư mục cấu hình (units.yaml, indicators.yaml, settings.yaml)",
     )
-    out: Path = Field(default=Path("out"), description="Thư mục kết quả; mỗi năm một thư mục con")
-    db: Path | None = Field(default=None, description="Tệp DuckDB; để trống: <kết quả>/thidua.duckdb")
+    out: Path = Field(default=Path("out"), title="Thư mục kết quả", description="Thư mục kết quả; mỗi năm một thư mục con")
+    db: Path | None = Field(default=None, title="Tệp cơ sở dữ liệu", description="Tệp DuckDB; để trống: <kết quả>/thidua.duckdb")
 
     def report_year(self) -> int:
         return self.year or dt.datetime.now(TIMEZONE).year
@@ -77,16 +78,16 @@ class CycleParams(CheckParams):
     """The yearly cycle: a period of years ending with `year`, and (for local runs) the decision."""
 
     period_years: int = Field(
-        default=1, ge=1, le=10,
+        default=1, ge=1, le=10, title="Số năm của kỳ báo cáo",
         description="Số năm của kỳ báo cáo, kết thúc ở năm báo cáo (ví dụ 5 cho giai đoạn 2016–2020)",
     )
     sign_off: SignOff | None = Field(
-        default=None,
+        default=None, title="Ký duyệt (chạy tại máy)",
         description="Chỉ khi chạy tại máy: quyết định ký duyệt ghi sẵn, không dừng chờ. "
         "Khi chạy từ deployment, người duyệt nhập quyết định trong biểu mẫu Resume của giao diện Prefect.",
     )
     sign_off_timeout_hours: float = Field(
-        default=72, gt=0,
+        default=72, gt=0, title="Thời hạn chờ ký duyệt (giờ)",
         description="Số giờ chờ người duyệt trước khi lượt chạy hết hạn (chỉ khi chạy từ deployment)",
     )
 

@@ -24,7 +24,7 @@ def record_sign_off(*, db_path: Path | str, run_id: str, year: int, period_years
         raise SignOffError(f"quyết định phải là approve hoặc reject, không phải {decision!r}")
     if not (name or "").strip():
         raise SignOffError("thiếu họ tên người duyệt")
-    decided_at = dt.datetime.now().replace(microsecond=0)
+    decided_at = dt.datetime.now()
     sign_off_id = f"signoff-{year}-{uuid.uuid4().hex[:12]}"
     with open_db(db_path) as con:
         validation = con.execute(
@@ -47,7 +47,7 @@ def record_sign_off(*, db_path: Path | str, run_id: str, year: int, period_years
         "decision": decision,
         "name": name.strip(),
         "comment": comment or "",
-        "decided_at": decided_at.isoformat(sep=" "),
+        "decided_at": f"{decided_at:%Y-%m-%d %H:%M}",
         "validation_run_id": validation_run_id,
     }
 
