@@ -187,7 +187,7 @@ PLANTED = [
      "cstdcs_chua_dat_ldtt", "warning", "khen_thuong", 10, "ten", "C10", "Trần Thị Z"),
     ("chiến sĩ thi đua cơ sở above 15% of the unit", "TTT", drop_awards(6, 7, 8, 9),
      "cstdcs_vuot_15_phan_tram", "warning", "khen_thuong", None, None, None, "1/3 = 33,3%"),
-    ("armed-forces unit: chiến sĩ tiên tiến is not lao động tiên tiến elsewhere", "NV",
+    ("chiến sĩ tiên tiến is a prerequisite only in armed-forces units", "NV",
      lambda s: [r.__setitem__(0, "Chiến sĩ tiên tiến") for r in s["khen_thuong"][2:9]],
      "cstdcs_chua_dat_ldtt", "warning", "khen_thuong", 10, "ten", "C10", "Người 1 NV"),
     ("empty narrative paragraph", "TTT", add_row("noi_dung", ["II.3", None]),
