@@ -228,6 +228,13 @@ def _new_version(con, config: Config, year: int, entry: Path, unit_code: str, ro
                 "là một liên kết tượng trưng (symlink), không phải tệp thật; tệp không được đọc",
                 fix_vi="Chép chính tệp Excel (không phải lối tắt) vào thư mục bài nộp.",
             )])
+        if file_format == "csv" and not entry.is_dir():
+            raise _Rejected([_Finding(
+                "dinh_dang_khong_ho_tro", "critical",
+                "một tệp .csv riêng lẻ không đủ cho một bài nộp; bài nộp CSV là một thư mục mang mã đơn vị, "
+                "mỗi sheet một tệp (thong_tin.csv, chi_tieu.csv, khen_thuong.csv)",
+                fix_vi=f"Tạo thư mục {unit_code}/ và đặt các tệp <tên sheet>.csv vào đó, hoặc gửi tệp .xlsx.",
+            )])
         if file_format not in ("xlsx", "csv"):
             raise _Rejected([_Finding(
                 "dinh_dang_khong_ho_tro", "critical",
@@ -286,8 +293,10 @@ def _problem_cells(tables: dict[str, "_Table"]) -> list[_Finding]:
         for index in range(table.header_row + 1, len(table.sheet.rows)):
             for c, value in enumerate(table.sheet.rows[index]):
                 if isinstance(value, ProblemCell) and c in by_index:
+                    # A broken note loses nothing the report counts; a broken value or name does.
+                    severity = "warning" if by_index[c] == "ghi_chu" else "critical"
                     findings.append(_Finding(
-                        "o_cong_thuc_hoac_loi", "critical", value.message_vi(), sheet_name=table.sheet.name,
+                        "o_cong_thuc_hoac_loi", severity, value.message_vi(), sheet_name=table.sheet.name,
                         row_number=index + 1, column_number=c + 1, column_name=by_index[c],
                         observed_value=value.text,
                         fix_vi="Thay công thức hoặc ô lỗi bằng giá trị (Dán đặc biệt → Giá trị) rồi gửi lại.",
@@ -512,9 +521,22 @@ def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[st
                               cell_text(values["noi_dung"]).strip() or None, table.sheet.name, row_number))
 
     for name, rows in (("stg_indicator_value", indicators), ("stg_award", awards), ("stg_narrative", narrative)):
-        if rows:
-            con.executemany(f"insert into {name} values ({', '.join('?' * len(rows[0]))})", rows)
+        _insert_rows(con, name, rows)
     return len(indicators) + len(awards) + len(narrative)
+
+
+def _insert_rows(con, table: str, rows: list[tuple]) -> None:
+    """Bulk insert through a DataFrame: executemany takes minutes for 100,000 award rows."""
+    if not rows:
+        return
+    columns = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+    frame = pd.DataFrame.from_records(rows, columns=columns).astype(object)
+    frame = frame.where(frame.notna(), None)
+    con.register("_rows", frame)
+    try:
+        con.execute(f"insert into {table} select * from _rows")
+    finally:
+        con.unregister("_rows")
 
 
 def _store_findings(con, run_id: str, year: int, unit_code: str, file_version_id: int, source_path: str,

@@ -150,7 +150,8 @@ def _read_csv_folder(path: Path) -> Workbook:
                 f"lỗi ở byte thứ {exc.start + 1}; hãy lưu lại bằng “CSV UTF-8” rồi gửi lại"
             ) from None
         try:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
+            # strict: an unclosed quote must be an error, not a field that silently swallows the rest.
+            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
         except csv.Error as exc:
             raise ReadError(f"tệp {part.name} không đúng định dạng CSV ({exc})") from None
         if part.stem in book.sheets:
