@@ -477,6 +477,12 @@ COMMUNE_TEXT = {
         "Các hợp tác xã và tổ hợp tác trên địa bàn {ten} duy trì liên kết tiêu thụ lúa chất lượng cao "
         "với doanh nghiệp, giúp nông dân ổn định đầu ra. Năm {nam}, {loai} giới thiệu việc làm cho "
         "{lao_dong} người; cuối năm còn {ho_ngheo} hộ nghèo, chiếm {ty_le_ngheo}% số hộ.",
+        "Năm {nam}, {ten} vận động nông dân đưa cơ giới hóa vào gieo sạ, thu hoạch và chuyển phần diện "
+        "tích lúa kém hiệu quả sang trồng màu, nuôi thủy sản. Tổ tư vấn việc làm của {loai} kết nối "
+        "{lao_dong} lao động với doanh nghiệp trong và ngoài tỉnh.",
+        "Các mô hình kinh tế hộ gia đình được nhân rộng ở {ten}; nhiều hộ mạnh dạn vay vốn ưu đãi để "
+        "chăn nuôi, mua bán nhỏ. Đến cuối năm {nam}, {loai} còn {ho_ngheo} hộ nghèo trên tổng số {so_ho} "
+        "hộ và đã giải quyết việc làm cho {lao_dong} lao động.",
     ),
     "II.2": (
         "Cuộc vận động “Toàn dân đoàn kết xây dựng đời sống văn hóa” được các ấp hưởng ứng: năm {nam} có "
@@ -485,6 +491,9 @@ COMMUNE_TEXT = {
         "thường xuyên trên {san_tdtt} sân do người dân và mạnh thường quân cùng góp sức xây dựng.",
         "Trạm Y tế {loai} {y_te}; {mam_non}. Các trường trên địa bàn phối hợp với ban nhân dân ấp vận "
         "động trẻ trong độ tuổi ra lớp, không để học sinh bỏ học giữa chừng vì hoàn cảnh khó khăn.",
+        "Các câu lạc bộ văn nghệ, đờn ca tài tử ở ấp sinh hoạt đều đặn; năm {nam} có {ho_van_hoa}/{so_ho} "
+        "hộ đạt gia đình văn hóa. Cuộc vận động rèn luyện thân thể theo gương Bác Hồ được duy trì với "
+        "{san_tdtt} sân tập và {ho_tdtt} gia đình tập luyện thể thao.",
     ),
     "II.3": (
         "Hưởng ứng phong trào xây dựng nông thôn mới, nhân dân {ten} hiến đất, góp ngày công nâng cấp "
@@ -493,6 +502,9 @@ COMMUNE_TEXT = {
         "Ban chỉ đạo xây dựng nông thôn mới {loai} rà soát từng tiêu chí và phân công thành viên phụ "
         "trách từng ấp. Nhờ sự đóng góp của mạnh thường quân, {nha} căn nhà đại đoàn kết được bàn giao "
         "trong năm {nam} (kinh phí {kinh_phi} triệu đồng), giúp các hộ nghèo an tâm làm ăn.",
+        "Năm {nam}, {ten} huy động nguồn lực xã hội hóa để bê tông hóa đường ấp, trồng hàng rào cây xanh "
+        "và xây cầu nông thôn. Cùng với đó, {nha} căn nhà đại đoàn kết được xây mới, sửa chữa cho hộ "
+        "nghèo, hộ chính sách với tổng kinh phí {kinh_phi} triệu đồng.",
     ),
     "IV.1": (
         "Phong trào thi đua ở {ten} được duy trì thường xuyên, gắn với nhiệm vụ của từng ấp; việc bình "
@@ -655,7 +667,9 @@ CLOSING_SECTIONS = {"NV": ("IV.1", "IV.2", "P2.I.1", "P2.I.2", "P2.II"), "TTT": 
 
 def plan_narrative(config: Config, subs: dict[tuple[int, str], Submission], rng: random.Random) -> None:
     communes = [code for code in COMMUNES]
+    order = [u.code for u in config.units]
     for (year, code), sub in sorted(subs.items()):
+        turn = order.index(code)
         district = [subs[(year, c)].indicators for c in communes]
         poor = sum(v["so_ho_ngheo"] for v in district)
         households = sum(v["so_ho"] for v in district)
@@ -695,7 +709,8 @@ def plan_narrative(config: Config, subs: dict[tuple[int, str], Submission], rng:
             context.update(
                 lao_dong=vi_number(v["lao_dong_viec_lam"]), ho_ngheo=vi_number(v["so_ho_ngheo"]),
                 ty_le_ngheo=vi_number(100 * v["so_ho_ngheo"] / v["so_ho"], 2),
-                ho_van_hoa=vi_number(v["so_ho_van_hoa"]), ap_van_hoa=v["so_ap_van_hoa"], so_ap=v["so_ap"],
+                ho_van_hoa=vi_number(v["so_ho_van_hoa"]), so_ho=vi_number(v["so_ho"]),
+                ho_tdtt=vi_number(v["so_ho_tap_tdtt"]), ap_van_hoa=v["so_ap_van_hoa"], so_ap=v["so_ap"],
                 nguoi_tdtt=vi_number(v["so_nguoi_tap_tdtt"]), san_tdtt=v["so_san_tdtt"],
                 nha=v["so_nha_dai_doan_ket"], kinh_phi=vi_number(v["kinh_phi_nha_dai_doan_ket"]),
                 khom=(f" Ở khu vực đô thị, {v['so_khom_van_minh']}/{v['so_khom']} khóm đạt chuẩn văn minh đô thị."
@@ -716,13 +731,13 @@ def plan_narrative(config: Config, subs: dict[tuple[int, str], Submission], rng:
                 variants = (TOWN_TEXT if sub.unit.kind == "thi_tran" else {}).get(muc) or COMMUNE_TEXT[muc]
             else:
                 variants = UNIT_TEXT[(code, muc)]
-            # Alternate the variants by year so one unit does not repeat itself year after year.
-            text = variants[(year + len(code)) % len(variants)].format(**context)
+            # Rotate the variants by year and unit so neighbours and consecutive years read differently.
+            text = variants[(year + turn) % len(variants)].format(**context)
             sub.narrative.append((muc, text))
-        if sub.unit.is_commune and (year + len(code)) % 3 == 0:
+        if sub.unit.is_commune and (year + turn) % 3 == 0:
             # Some clerks put two paragraphs in one cell, separated by a line break.
             first_muc, first_text = sub.narrative[1]
-            other = COMMUNE_TEXT["II.2"][(year + len(code) + 1) % 2].format(**context)
+            other = COMMUNE_TEXT["II.2"][(year + turn + 1) % 3].format(**context)
             sub.narrative[1] = (first_muc, first_text + "\n" + other)
 
 
