@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tasks.config import PROJECT_ROOT, load_config
 from tasks.parsing import parse_date, parse_number
@@ -218,7 +219,7 @@ def test_no_recipient_receives_the_same_title_twice_in_a_year(sample):
 
 
 def test_chien_si_tien_tien_goes_only_to_the_armed_forces(sample):
-    units = {a_code for (_, a_code), s in sample.items() for a in s["awards"] if a["hinh_thuc"] == "chien_si_tien_tien"}
+    units = {code for (_, code), s in sample.items() for a in s["awards"] if a["hinh_thuc"] == "chien_si_tien_tien"}
     assert units == {"CA", "QS"}
 
 
@@ -277,9 +278,8 @@ def test_the_sample_uses_every_written_form_the_contract_allows(sample):
 
 
 def test_narrative_sections_exist_and_suit_the_unit(sample):
-    import yaml
-
-    sections = {s["code"] for s in yaml.safe_load((PROJECT_ROOT / "config" / "sections.yaml").read_text())["sections"]}
+    sections_file = PROJECT_ROOT / "config" / "sections.yaml"
+    sections = {s["code"] for s in yaml.safe_load(sections_file.read_text(encoding="utf-8"))["sections"]}
     by_unit = defaultdict(set)
     for (year, code), s in sample.items():
         for r in s["narrative"]:
