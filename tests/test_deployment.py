@@ -1,0 +1,204 @@
+"""prefect.yaml for real: a Prefect server, the process pool, `prefect deploy`, a worker, the UI's Run and Resume."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.flow_runs import resume_flow_run
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from factories import submission, write_xlsx
+from flows.params import TIMEZONE
+from tasks.config import PROJECT_ROOT
+
+PREFECT = str(Path(sys.executable).parent / "prefect")
+POOL, QUEUE = "thidua-process", "hong-ngu"
+YEARLY, CHECK = "yearly-report/hong-ngu", "collection-check/hong-ngu"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, *, timeout: float, what: str, logs: list[Path] = ()):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists())
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{tails}")
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a process we started, with everything it spawned (its own process group)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real `prefect server` on 127.0.0.1 with its own PREFECT_HOME, the pool, the deployments and a worker."""
+    root = tmp_path_factory.mktemp("prefect")
+    url = f"http://127.0.0.1:{free_port()}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(root / "home"),
+        "PREFECT_API_URL": url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        # Schedule a whole year ahead so the yearly run shows whatever the date of the test.
+        "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME": "P400D",
+    }
+    logs = [root / "server.log", root / "worker.log"]
+    started: list[subprocess.Popen] = []
+
+    def spawn(args: list[str], log: Path, cwd: Path) -> subprocess.Popen:
+        with open(log, "wb") as fh:
+            process = subprocess.Popen(args, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        started.append(process)
+        return process
+
+    def cli(*args: str, cwd: Path = root) -> str:
+        done = subprocess.run([PREFECT, "--no-prompt", *args], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=180)
+        assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    try:
+        prefect_server = spawn([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", url.split(":")[-1][:-4]],
+                               logs[0], root)
+        wait_until(lambda: healthy(url) or prefect_server.poll() is not None, timeout=180,
+                   what="the Prefect server", logs=logs)
+        assert prefect_server.poll() is None, logs[0].read_text(errors="replace")[-3000:]
+        cli("work-pool", "create", POOL, "--type", "process")
+        cli("work-queue", "create", QUEUE, "--pool", POOL, "--limit", "1")
+        deployed = cli("deploy", "--all", cwd=PROJECT_ROOT)
+        spawn([PREFECT, "worker", "start", "--pool", POOL, "--limit", "1"], logs[1], root)
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield {"url": url, "root": root, "logs": logs, "deployed": deployed}
+    finally:
+        for process in reversed(started):
+            stop(process)
+
+
+def next_runs(hour: int, days: range, count: int) -> list[dt.datetime]:
+    """When a cron of `hour` on `days` of December fires next, in Vietnam time."""
+    now, found, year = dt.datetime.now(TIMEZONE), [], dt.datetime.now(TIMEZONE).year
+    while len(found) < count:
+        found += [t for d in days if (t := dt.datetime(year, 12, d, hour, tzinfo=TIMEZONE)) > now]
+        year += 1
+    return found[:count]
+
+
+def scheduled(client, deployment_id) -> list[dt.datetime]:
+    runs = client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+        sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+        limit=3,
+    )
+    return [r.expected_start_time.astimezone(TIMEZONE) for r in runs]
+
+
+def test_ui_run_pauses_for_sign_off_and_approval_publishes_final_draft(server, tmp_path):
+    subs = tmp_path / "submissions"
+    write_xlsx(subs / "2020" / "TTT.xlsx", submission("TTT", 2020, {"so_ho": 1000, "so_ho_ngheo": 50}))
+    write_xlsx(subs / "2020" / "TP1.xlsx", submission("TP1", 2020, {"so_ho": 2000, "so_ho_ngheo": 70}))
+    out = tmp_path / "out"
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(YEARLY)
+        # What the UI's "Run" form posts: the deployment's parameters with the operator's changes.
+        run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"params": {"year": 2020, "submissions": str(subs), "out": str(out)}},
+        )
+        paused = wait_until(
+            lambda: (s := client.read_flow_run(run.id).state) and (s.is_paused() or s.is_final()) and s,
+            timeout=300, what="the run to pause for sign-off", logs=server["logs"],
+        )
+        assert paused.is_paused(), f"{paused.type}: {paused.message}"
+        description = client.read_flow_run_input(run.id, paused.state_details.run_input_keyset["description"])
+        assert "Ký duyệt bản dự thảo báo cáo năm 2020" in description
+        assert "/artifacts/key/thidua-validation-2020" in description
+        draft = out / "2020" / "drafts" / "001" / "bao_cao_2020.md"
+        assert "DỰ THẢO" in draft.read_text(encoding="utf-8")
+
+        # What the UI's "Resume" form posts: the reviewer's answers to SignOffInput.
+        resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý"})
+        final = wait_until(
+            lambda: (s := client.read_flow_run(run.id).state) and s.is_final() and s,
+            timeout=180, what="the run to finish after approval", logs=server["logs"],
+        )
+        assert final.is_completed(), f"{final.type}: {final.message}"
+
+    report = (out / "2020" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    assert "DỰ THẢO" not in report and "Nguyễn Thị Duyệt" in report
+    con = duckdb.connect(str(out / "thidua.duckdb"), read_only=True)
+    try:
+        stored = con.execute("select flow_run_id, nam, decision, reviewer_name, comment from sign_off").fetchall()
+    finally:
+        con.close()
+    assert stored == [(str(run.id), 2020, "approve", "Nguyễn Thị Duyệt", "Đồng ý")]
+
+
+@pytest.mark.parametrize(
+    "name, cron, hour, days, count",
+    [
+        (YEARLY, "0 7 20 12 *", 7, range(20, 21), 1),
+        (CHECK, "0 6 1-20 12 *", 6, range(1, 21), 3),
+    ],
+)
+def test_deployments_are_scheduled_in_vietnam_time(server, name, cron, hour, days, count):
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(name)
+        [schedule] = deployment.schedules
+        assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Asia/Ho_Chi_Minh")
+        assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, QUEUE)
+        assert deployment.global_concurrency_limit.limit == 1
+        assert deployment.pull_steps == [
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}
+        ]
+        upcoming = wait_until(lambda: len(d := scheduled(client, deployment.id)) >= count and d,
+                              timeout=120, what=f"scheduled runs of {name}", logs=server["logs"])
+    assert upcoming[:count] == next_runs(hour, days, count)
