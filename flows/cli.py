@@ -75,5 +75,83 @@ def print_ingest(summary) -> None:
         typer.echo(f"  {f.unit_code:<8} {label:<10} {f.source_path} (lần {f.version}){detail}")
 
 
+def _run_flow(flow, params):
+    """Run a flow on the embedded Prefect server; a failure becomes one line and a non-zero exit."""
+    state = flow(params, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if state.is_failed() and isinstance(result, BaseException):
+        _fail(str(result).splitlines()[0] if str(result) else type(result).__name__)
+    return state, result
+
+
+def _print_years(db_path: Path, first_year: int, last_year: int) -> None:
+    from tasks.db import open_db, query
+
+    with open_db(db_path) as con:
+        rows = query(con, "runlog/cli_year_summary", {"first_year": first_year, "last_year": last_year})
+    for r in rows:
+        line = (f"Năm {r['nam']}: {r['accepted']} đơn vị được chấp nhận, {r['rejected']} bị trả lại, "
+                f"{r['missing']} chưa nộp; {r['rows_staged']} dòng dữ liệu")
+        if r["rejected_units"]:
+            line += f"; trả lại: {r['rejected_units']}"
+        if r["missing_units"]:
+            line += f"; chưa nộp: {r['missing_units']}"
+        typer.echo(line)
+
+
+@app.command()
+def validate(year: Year, submissions: Submissions = DEFAULT_SUBMISSIONS, config: ConfigDir = DEFAULT_CONFIG,
+             out: Out = Path("out"), db: Db = None) -> None:
+    """Nhập + kiểm tra + công bố báo cáo kiểm tra dữ liệu (validation report) của một năm."""
+    from flows.cycle import collection_check
+    from flows.params import CheckParams
+
+    _load(config)
+    params = CheckParams(year=year, submissions=submissions.resolve(), config=config.resolve(),
+                         out=out.resolve(), db=db.resolve() if db else None)
+    _run_flow(collection_check, params)
+    _print_years(params.db_path(), year, year)
+    typer.echo(f"Báo cáo kiểm tra: {params.out_dir() / str(year) / 'validation' / 'index.html'}")
+
+
+@app.command()
+def run(
+    year: Year,
+    period_years: Annotated[int, typer.Option("--period-years", help="Số năm của kỳ báo cáo, kết thúc ở --year", min=1, max=10)] = 1,
+    sign_off: Annotated[Optional[str], typer.Option("--sign-off", help="Ghi quyết định DUYỆT của người này (không dừng chờ)")] = None,
+    reject: Annotated[Optional[str], typer.Option("--reject", help="Ghi quyết định TỪ CHỐI của người này")] = None,
+    comment: Annotated[str, typer.Option("--comment", help="Ý kiến của người duyệt")] = "",
+    submissions: Submissions = DEFAULT_SUBMISSIONS, config: ConfigDir = DEFAULT_CONFIG,
+    out: Out = Path("out"), db: Db = None,
+) -> None:
+    """Cả chu trình: nhập → kiểm tra → công bố → tổng hợp → dự thảo báo cáo (→ ký duyệt)."""
+    from flows.cycle import yearly_report
+    from flows.params import CycleParams, SignOff
+
+    if sign_off and reject:
+        _fail("chỉ dùng một trong hai: --sign-off hoặc --reject")
+    decision = None
+    if sign_off or reject:
+        decision = SignOff(decision="approve" if sign_off else "reject", name=sign_off or reject, comment=comment)
+    _load(config)
+    params = CycleParams(year=year, period_years=period_years, submissions=submissions.resolve(),
+                         config=config.resolve(), out=out.resolve(), db=db.resolve() if db else None,
+                         sign_off=decision)
+    state, result = _run_flow(yearly_report, params)
+    years = params.years()
+    _print_years(params.db_path(), years[0], years[-1])
+    outcome = result.get("sign_off") if isinstance(result, dict) else None
+    data = result if isinstance(result, dict) else (state.data.result() if hasattr(state, "data") else None)
+    typer.echo(f"Kết quả: {params.out_dir() / str(year)}")
+    if state.is_failed():
+        typer.echo(f"Bản dự thảo bị từ chối: {state.message}")
+    elif outcome:
+        typer.echo(f"Đã ký duyệt bởi {outcome['name']}: bản chính thức đã được ghi.")
+    else:
+        typer.echo("Bản DỰ THẢO đã được ghi. Ký duyệt: thidua run --year "
+                   f"{year} --period-years {period_years} --sign-off \"Họ tên\" (hoặc --reject \"Họ tên\" --comment \"…\")")
+    del data
+
+
 if __name__ == "__main__":
     app()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import pandas as pd
 
 from tasks.config import PROJECT_ROOT, Config
 
@@ -90,24 +91,29 @@ def load_reference(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Replace the reference tables with the registry and catalogue of this run's config."""
     from tasks.config import reports
 
-    con.execute("delete from ref_unit")
-    con.execute("delete from ref_indicator")
-    con.execute("delete from ref_unit_indicator")
-    con.executemany(
-        "insert into ref_unit values (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (u.code, u.name, u.kind, u.is_commune, u.from_year, u.to_year, n)
-            for n, u in enumerate(config.units, start=1)
-        ],
+    units = pd.DataFrame(
+        [(u.code, u.name, u.kind, u.is_commune, u.from_year, u.to_year, n) for n, u in enumerate(config.units, start=1)],
+        columns=["unit_code", "ten_don_vi", "kind", "is_commune", "from_year", "to_year", "sort_order"],
     )
-    con.executemany(
-        "insert into ref_indicator values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (i.code, i.name, i.unit, i.decimals, i.value_type, i.reported_by, i.aggregation,
-             i.numerator, i.denominator, i.period, n)
-            for n, i in enumerate(config.indicators, start=1)
-        ],
+    indicators = pd.DataFrame(
+        [(i.code, i.name, i.unit, i.decimals, i.value_type, i.reported_by, i.aggregation, i.numerator, i.denominator,
+          i.period, n) for n, i in enumerate(config.indicators, start=1)],
+        columns=["indicator_code", "ten_chi_tieu", "don_vi_tinh", "decimals", "value_type", "reported_by",
+                 "aggregation", "numerator_code", "denominator_code", "period_rule", "sort_order"],
     )
-    pairs = [(u.code, i.code) for u in config.units for i in config.indicators if reports(i, u)]
-    if pairs:
-        con.executemany("insert into ref_unit_indicator values (?, ?)", pairs)
+    pairs = pd.DataFrame(
+        [(u.code, i.code) for u in config.units for i in config.indicators if reports(i, u)],
+        columns=["unit_code", "indicator_code"],
+    )
+    # One transaction and one bulk insert per table: a province registry has thousands of rows.
+    con.execute("begin transaction")
+    try:
+        for table, frame in (("ref_unit", units), ("ref_indicator", indicators), ("ref_unit_indicator", pairs)):
+            con.execute(f"delete from {table}")
+            con.register("_frame", frame)
+            con.execute(f"insert into {table} by name select * from _frame")
+            con.unregister("_frame")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
