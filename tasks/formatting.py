@@ -35,19 +35,19 @@ def _quantize(value: float | int | Decimal, decimals: int) -> Decimal:
 
 
 def format_number(value: float | int | Decimal | None, decimals: int = 0) -> str:
-    """2780 -> "2.780"; 4.97 -> "4,97"; 91.3043 (2) -> "91,30"; 25.2 (2) -> "25,2".
+    """2780 -> "2.780"; 4.97 -> "4,97"; 91.3043 (2) -> "91,30"; 25.2 (2) -> "25,20"; 100.0 (2) -> "100".
 
-    A value rounded to the catalogue's decimals keeps all of them ("91,30": the zero is a
-    significant digit); a value that is exactly what it shows drops trailing zeros ("25,2",
-    "100"), as the district's own reports write them.
+    The catalogue's decimals are kept, trailing zeros included, so a rate reads with the same
+    precision every year; a value that rounds to a whole number is written without decimals
+    ("25%", "100%", "12%"), as the district's own reports write them.
     """
     if value is None:
         return MISSING
     rounded = _quantize(value, decimals)
-    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    pattern = "#,##0" + ("." + ("0" if rounded != exact else "#") * decimals if decimals else "")
+    whole = rounded == rounded.to_integral_value()
+    pattern = "#,##0" if whole or not decimals else "#,##0." + "0" * decimals
     text = format_decimal(rounded, format=pattern, locale=LOCALE)
-    return "0" if text in ("-0", "") else text
+    return "0" if text == "-0" else text
 
 
 def format_percent(value: float | None, decimals: int = 2) -> str:

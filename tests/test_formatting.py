@@ -26,13 +26,16 @@ from tasks.formatting import (
     (4.97, 2, "4,97"),
     (6.54, 2, "6,54"),
     (42.5, 1, "42,5"),
-    # A rounded value keeps the catalogue's decimals: the last zero is a real digit.
+    # The catalogue's decimals are kept, trailing zero included (the seed: "91,30%")...
     (100 * 21 / 23, 2, "91,30"),
     (100 * 112 / 115, 1, "97,4"),
-    # A value that is exactly what it shows drops trailing zeros, as the seed writes "25,2" and "100".
-    (100 * 12_600 / 50_000, 2, "25,2"),
+    (100 * 32_840 / 130_316, 2, "25,20"),  # the seed prints this one "25,2": see docs/report.md
+    (100 * 12_600 / 50_000, 2, "25,20"),
+    # ...but a value that rounds to a whole number is written whole, as the seed's "25%", "100%", "12%".
+    (100 * 8_552 / 34_210, 2, "25"),
     (100.0, 2, "100"),
     (12, 2, "12"),
+    (1_000_000, 2, "1.000.000"),
     # Half-up, as people round by hand (Babel alone rounds half-even).
     (0.125, 2, "0,13"),
     (2.5, 0, "3"),
@@ -51,6 +54,7 @@ def test_numbers_follow_vietnamese_usage(value, decimals, expected):
     (format_trieu_dong, (26_592,), "26,592 tỷ đồng"),
     (format_trieu_dong, (4_779,), "4,779 tỷ đồng"),
     (format_trieu_dong, (35_000,), "35 tỷ đồng"),
+    (format_trieu_dong, (4_780,), "4,780 tỷ đồng"),
     (format_trieu_dong, (850,), "850 triệu đồng"),
     (format_fraction, (22, 48), "22/48"),
     (format_fraction, (10.0, 10), "10/10"),

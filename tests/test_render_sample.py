@@ -1,0 +1,57 @@
+"""End to end from the shipped sample: ingest → validate → aggregate → render, read back."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import docx
+import pytest
+
+from tasks.aggregate import aggregate
+from tasks.config import PROJECT_ROOT, load_config
+from tasks.render import render_report
+from tests.test_render import SEED_AWARDS, SEED_SENTENCE_FIGURES, body_paragraphs, full_text
+from tasks.formatting import format_number
+
+SAMPLE = PROJECT_ROOT / "data" / "sample" / "submissions"
+
+pytestmark = pytest.mark.skipif(not (SAMPLE / "2020").is_dir(), reason="the sample submissions are not there yet")
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory):
+    from tasks.ingest import ingest_year
+    from tasks.validate import validate_year
+
+    config = load_config()
+    db_path = tmp_path_factory.mktemp("sample") / "thidua.duckdb"
+    for year in range(2016, 2021):
+        ingest_year(config, SAMPLE, year, db_path)
+        validate_year(config, year, db_path)
+    aggregate(config, 2020, 5, db_path)
+    paths = render_report(config, 2020, 5, db_path, db_path.parent / "out", issued_on=date(2020, 12, 5))
+    return paths
+
+
+def test_sample_writes_the_three_drafts(sample_report):
+    assert [p.name for p in sample_report] == ["bao_cao_2020.docx", "bao_cao_2020.html", "bao_cao_2020.md"]
+    assert all(p.stat().st_size > 10_000 for p in sample_report)
+
+
+def test_sample_award_table_reads_back_as_the_seed(sample_report):
+    document = docx.Document(str(sample_report[0]))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Stt")
+    figures = [[c.text for c in row.cells][3:] for row in table.rows[1:]]
+    assert figures == [[format_number(v) for v in counts] for counts in SEED_AWARDS.values()]
+
+
+@pytest.mark.parametrize("sentence", SEED_SENTENCE_FIGURES)
+def test_sample_states_the_seed_figures_as_the_seed_writes_them(sample_report, sentence):
+    assert sentence in full_text(docx.Document(str(sample_report[0])))
+
+
+def test_sample_narrative_reaches_the_sections(sample_report):
+    text = full_text(docx.Document(str(sample_report[0])))
+    part_one = text[text.index("Phần thứ nhất"):text.index("Phần thứ hai")]
+    assert len(re.findall(r"\[Chưa có nội dung", part_one)) < 10
