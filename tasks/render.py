@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,6 +78,15 @@ class Change:
 
     def __str__(self) -> str:
         return self.huong if self.huong == "không đổi" else f"{self.huong} {self.so}"
+
+
+class _ByCode(dict):
+    """Figures by indicator code; a code the district's catalogue lacks reads as "no data", so the
+    shared sentences still render for a district with a shorter catalogue."""
+
+    def __missing__(self, code: str) -> Figure:
+        return Figure(code=code, name=code, nam="", value=None, so=MISSING_MARK, text=MISSING_MARK, bang="–",
+                      is_missing=True, is_partial=False, ghi_chu="Chỉ tiêu không có trong danh mục của đơn vị.")
 
 
 @dataclass
@@ -277,27 +287,28 @@ def build_context(
     district = {(r["indicator_code"], r["nam"]): r for r in district_rows}
     period = {r["indicator_code"]: r for r in period_rows}
     per_year = {
-        nam: {
+        nam: _ByCode({
             i.code: _figure(i, district.get((i.code, nam)), str(nam), _figure_sources(i, [nam], by_ind))
             for i in config.indicators
-        }
+        })
         for nam in years
     }
     period_label = f"{first} - {year}" if first != year else str(year)
-    ky_figures = {
+    ky_figures = _ByCode({
         i.code: _figure(i, period.get(i.code), period_label, _figure_sources(i, years, by_ind))
         for i in config.indicators
-    }
+    })
     previous = max(year - 1, first)
     figures = {
         "cuoi": per_year[year], "truoc": per_year[previous], "dau": per_year[first],
         "ky": ky_figures, "nam": per_year,
     }
     changes = {
-        "cuoi_dau": {i.code: _change(per_year[first][i.code], per_year[year][i.code], i.decimals)
-                     for i in config.indicators},
-        "truoc_dau": {i.code: _change(per_year[first][i.code], per_year[previous][i.code], i.decimals)
-                      for i in config.indicators},
+        name: defaultdict(lambda: Change(huong="chưa so sánh được", so=MISSING_MARK), {
+            i.code: _change(per_year[first][i.code], per_year[then][i.code], i.decimals)
+            for i in config.indicators
+        })
+        for name, then in (("cuoi_dau", year), ("truoc_dau", previous))
     }
 
     source_of = {r["file_version_id"]: clean_text(r.get("source_path")) for r in status_rows}
@@ -690,6 +701,29 @@ def _field(paragraph, instruction: str, size: float) -> None:
         run._element.append(el)
 
 
+# Word's own diagonal text watermark (VML in the page header), which LibreOffice also draws.
+_WATERMARK = (
+    '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+    'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+    'xmlns:w10="urn:schemas-microsoft-com:office:word"><w:pict>'
+    '<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800" '
+    'path="m@7,l@8,m@5,21600l@6,21600e"><v:formulas><v:f eqn="sum #0 0 10800"/><v:f eqn="prod #0 2 1"/>'
+    '<v:f eqn="sum 21600 0 @1"/><v:f eqn="sum 0 0 @2"/><v:f eqn="sum 21600 0 @3"/><v:f eqn="if @0 @3 0"/>'
+    '<v:f eqn="if @0 21600 @1"/><v:f eqn="if @0 0 @2"/><v:f eqn="if @0 @4 21600"/><v:f eqn="mid @5 @6"/>'
+    '<v:f eqn="mid @8 @5"/><v:f eqn="mid @7 @8"/><v:f eqn="mid @6 @7"/><v:f eqn="sum @6 0 @5"/></v:formulas>'
+    '<v:path textpathok="t" o:connecttype="custom" o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800" '
+    'o:connectangles="270,180,90,0"/><v:textpath on="t" fitshape="t"/>'
+    '<o:lock v:ext="edit" text="t" shapetype="t"/></v:shapetype>'
+    '<v:shape id="DuThao{n}" o:spid="_x0000_s20{n}" type="#_x0000_t136" o:allowincell="f" '
+    'style="position:absolute;margin-left:0;margin-top:0;width:440pt;height:110pt;rotation:315;'
+    'z-index:-251657216;mso-position-horizontal:center;mso-position-horizontal-relative:margin;'
+    'mso-position-vertical:center;mso-position-vertical-relative:margin" fillcolor="#f0c8c8" stroked="f">'
+    '<v:fill opacity=".5"/><v:textpath style="font-family:&quot;Times New Roman&quot;;font-size:1pt;'
+    'font-weight:bold" string="DỰ THẢO"/><w10:wrap anchorx="margin" anchory="margin"/></v:shape>'
+    '</w:pict></w:r>'
+)
+
+
 def _setup_page(doc, is_draft: bool) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
     from docx.shared import Mm, Pt
@@ -707,10 +741,14 @@ def _setup_page(doc, is_draft: bool) -> None:
     _set_run_font(header.add_run("\t"), 13)
     _field(header, "PAGE", 13)
     if is_draft:
+        from docx.oxml import parse_xml
+
         _set_run_font(header.add_run("\tDỰ THẢO"), 11, bold=True)
         first = section.first_page_header.paragraphs[0]
         first.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _set_run_font(first.add_run("DỰ THẢO"), 13, bold=True)
+        for n, paragraph in enumerate((header, first), start=49):
+            paragraph._p.append(parse_xml(_WATERMARK.format(n=n)))
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(BODY_PT)
@@ -777,8 +815,11 @@ def _docx_award_table(doc, r: dict, prose: Prose) -> None:
         put(cells[2], row["ten_doi_tuong"], align="left")
         for n, text in enumerate(row["cells"]):
             put(cells[3 + n], text, align="right")
-    for line in prose("ghi_chu_khen_thuong"):
+    notes = prose("ghi_chu_khen_thuong")
+    for line in notes:
         _para(doc, line, italic=True, indent=True, size=13, before=4)
+    if not notes:
+        _para(doc, "", after=0)
 
 
 def _docx_signature(doc, r: dict) -> None:

@@ -354,7 +354,8 @@ def test_draft_is_marked_until_the_data_is_approved(config, seed_db, tmp_path, s
     section = docx.Document(str(docx_path)).sections[0]
     headers = section.header._element.xml + section.first_page_header._element.xml
     html, md = html_path.read_text(encoding="utf-8"), md_path.read_text(encoding="utf-8")
-    assert [("DỰ THẢO" in headers), ('class="du-thao-nen"' in html), ("**DỰ THẢO**" in md)] == [is_draft] * 3
+    assert [("DỰ THẢO" in headers), ('string="DỰ THẢO"' in headers), ('class="du-thao-nen"' in html),
+            ("**DỰ THẢO**" in md)] == [is_draft] * 4
     if sign_off:
         assert "— Trần Thị B, 2020-12-04" in html
     if not is_draft:
@@ -410,3 +411,18 @@ def test_hostile_narrative_is_inert_in_html_and_markdown_and_valid_in_docx(confi
     md = md_path.read_text(encoding="utf-8")
     # Every "<" of submitted text is backslash-escaped, so a Markdown renderer prints it.
     assert not re.search(r"(?<!\\)<(script|b>đậm)", md) and "\\<script\\>" in md
+
+
+def test_a_shorter_catalogue_still_renders_and_names_the_gap(tmp_path):
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    for name in ("units.yaml", "settings.yaml", "sections.yaml"):
+        (config_dir / name).write_text((Path(load_config().config_dir) / name).read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    catalogue = (Path(load_config().config_dir) / "indicators.yaml").read_text(encoding="utf-8")
+    (config_dir / "indicators.yaml").write_text(
+        "\n".join(line for line in catalogue.splitlines() if "quan_nhan_du_bi" not in line), encoding="utf-8")
+    config = load_config(config_dir)
+    db = build_seed_district(config, tmp_path / "thidua.duckdb")
+    docx_path, _, _ = render_report(config, 2020, 5, db, tmp_path / "out", issued_on=ISSUED_ON)
+    assert "với [chưa có số liệu] quân nhân dự bị" in full_text(docx.Document(str(docx_path)))
