@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -10,10 +11,10 @@ import pytest
 
 from factories import submission, write_xlsx
 from tasks import rules
-from tasks.config import load_config
+from tasks.config import PROJECT_ROOT, load_config
 from tasks.db import open_db
 from tasks.ingest import ingest_year
-from tasks.validate import validate_year
+from tasks.validate import SUITES, load_suite, validate_year
 
 CONFIG = load_config()
 YEAR = 2020
@@ -59,7 +60,8 @@ def clean_district(tmp_path_factory) -> tuple[Path, Path]:
     for year in (YEAR - 1, YEAR):
         write_year(submissions, year)
         ingest_year(CONFIG, submissions, year, db)
-    validate_year(CONFIG, YEAR - 1, db)
+    for year in (YEAR - 1, YEAR):
+        validate_year(CONFIG, year, db)  # also creates the GX projects each test copies
     return submissions, db
 
 
@@ -68,6 +70,7 @@ def district(clean_district, tmp_path) -> tuple[Path, Path]:
     submissions, db = clean_district
     shutil.copytree(submissions, tmp_path / "submissions")
     shutil.copy(db, tmp_path / "thidua.duckdb")
+    shutil.copytree(db.parent / "gx", tmp_path / "gx")
     return tmp_path / "submissions", tmp_path / "thidua.duckdb"
 
 
@@ -269,8 +272,9 @@ def test_rerun_replaces_previous_validation_findings(district):
     validate_year(CONFIG, YEAR, db)
     assert len(findings(db)) == 1
     with open_db(db) as con:
-        runs = con.execute("select count(*), sum(so_canh_bao) from validation_run where nam = ?", [YEAR]).fetchone()
-    assert runs == (2, 2)
+        runs = con.execute("select so_canh_bao, so_loi_nghiem_trong from validation_run where nam = ? "
+                           "order by finished_at desc limit 2", [YEAR]).fetchall()
+    assert runs == [(1, 0), (1, 0)]
 
 
 @pytest.mark.parametrize(
@@ -299,3 +303,22 @@ def test_cap_warning_only_in_years_the_decree_was_in_force(tmp_path, year, expec
     caps = [f for f in findings(db, year) if f["check_code"] == "cstdcs_vuot_15_phan_tram"]
     assert len(caps) == (1 if year >= 2017 else 0)
     assert status(db, "TTT", year) == expected
+
+
+@pytest.mark.parametrize("suite_name", SUITES)
+def test_every_expectation_carries_severity_check_code_and_vietnamese_text(suite_name):
+    suite = load_suite(suite_name)
+    assert suite["name"] == suite_name
+    for expectation in suite["expectations"]:
+        meta = expectation["meta"]
+        assert meta["severity"] in ("critical", "warning")
+        assert re.fullmatch(r"[a-z0-9_]+", meta["check_code"])
+        assert meta["description_vi"] and meta["fix_vi"]
+        assert meta["observed"] in (None, *suite["meta"]["index_columns"])
+
+
+def test_every_validation_frame_is_validated_by_a_suite():
+    frames = {p.stem for p in (PROJECT_ROOT / "sql" / "validation").glob("val_*.sql")}
+    used = {Path(load_suite(s)["meta"]["frame_sql"]).name for s in SUITES}
+    assert used == frames
+    assert sorted(p.stem for p in (PROJECT_ROOT / "expectations").glob("*.json")) == sorted(SUITES)
