@@ -47,14 +47,14 @@ keep_draft = _stage(save_draft, "save-draft")
 record_decision = _stage(record_sign_off, "sign-off")
 
 
-def check_year(config: Config, params: CheckParams, year: int) -> tuple[object, list[Path]]:
-    """ingest → validate → publish for one year; returns the validation summary and the files published."""
+def check_year(config: Config, params: CheckParams, year: int) -> tuple[object, list[Path], list[str]]:
+    """ingest → validate → publish for one year; returns the validation summary, its files and artifact keys."""
     db, out = params.db_path(), params.out_dir()
     ingest(config=config, submissions_dir=params.submissions_dir(), year=year, db_path=db)
     summary = validate(config=config, year=year, db_path=db)
     published = publish(config=config, year=year, db_path=db, out_dir=out)
-    publish_ui(summary, published)
-    return summary, published
+    artifact_keys = publish_ui(summary, published)
+    return summary, published, artifact_keys
 
 
 @flow(name="collection-check")
@@ -62,7 +62,7 @@ def collection_check(params: CheckParams = CheckParams()) -> dict:
     """Validate-only pass over the year's submissions, so units get their feedback early."""
     config = load(params.config_dir())
     year = params.report_year()
-    summary, published = check_year(config, params, year)
+    summary, published, _ = check_year(config, params, year)
     return {
         "year": year,
         "validation_run_id": summary.run_id,
@@ -82,9 +82,9 @@ def yearly_report(params: CycleParams = CycleParams()):
     run_id, flow_run_id = new_run_id(year), flow_run.id
     config = load(params.config_dir())
 
-    published: dict[int, list[Path]] = {}
+    artifact_keys: list[str] = []
     for each in params.years():
-        _, published[each] = check_year(config, params, each)
+        artifact_keys += check_year(config, params, each)[2]
 
     aggregate(config=config, year=year, period_years=period_years, db_path=db)
     tables = write_tables(config=config, year=year, period_years=period_years, db_path=db, out_dir=out)
@@ -95,8 +95,9 @@ def yearly_report(params: CycleParams = CycleParams()):
     status_csv = out / str(year) / "submission_status.csv"
     draft = keep_draft(config=config, year=year, period_years=period_years, db_path=db, out_dir=out,
                        run_id=run_id, paths=[*report, *tables, status_csv], flow_run_id=flow_run_id)
+    changes_key = f"thidua-thay-doi-{year}"
     create_markdown_artifact(
-        markdown=draft.changes_md, key=f"thidua-thay-doi-{year}",
+        markdown=draft.changes_md, key=changes_key,
         description=f"Thay đổi của bản dự thảo lần {draft.version} năm {year} so với lần trước",
     )
     result = {
@@ -105,7 +106,8 @@ def yearly_report(params: CycleParams = CycleParams()):
         "report": [str(p) for p in report], "sign_off": None,
     }
 
-    decision = sign_off_gate(params, draft=draft, report=report, validation_page=out / str(year) / "validation" / "index.html")
+    decision = sign_off_gate(params, draft=draft, report=report, artifact_keys=[*artifact_keys, changes_key],
+                             validation_page=out / str(year) / "validation" / "index.html")
     if decision is None:
         logger.info(how_to_sign_off(year, period_years))
         return result
@@ -128,7 +130,8 @@ def yearly_report(params: CycleParams = CycleParams()):
     return result
 
 
-def sign_off_gate(params: CycleParams, *, draft, report: list[Path], validation_page: Path) -> dict | None:
+def sign_off_gate(params: CycleParams, *, draft, report: list[Path], artifact_keys: list[str],
+                  validation_page: Path) -> dict | None:
     """A deployment run waits for the reviewer's form; a local run takes the decision from its parameters."""
     if deployment.id is None:
         return params.sign_off.model_dump() if params.sign_off else None
@@ -140,7 +143,7 @@ def sign_off_gate(params: CycleParams, *, draft, report: list[Path], validation_
     description = sign_off_description(
         year=year, period_years=params.period_years, draft_version=draft.version,
         ui_url=get_current_settings().ui_url,
-        artifact_keys=[f"thidua-validation-{year}", f"thidua-thay-doi-{year}"],
+        artifact_keys=artifact_keys,
         files={"Báo cáo kiểm tra": validation_page, **{"Dự thảo": p for p in report if p.suffix == ".docx"},
                "Thư mục bản dự thảo": draft.folder},
         changes_md=draft.changes_md,

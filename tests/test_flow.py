@@ -146,6 +146,19 @@ def test_changes_artifact_names_resending_unit(harness, tmp_path):
     assert "Số hộ nghèo (hộ): 120 → 150" in changes.data
 
 
+def test_period_run_validates_every_year_and_drafts_once(harness, tmp_path):
+    subs = small_year(tmp_path, 2019)
+    small_year(tmp_path, 2020)
+    result = yearly_report(CycleParams(year=2020, period_years=2, submissions=subs, out=tmp_path / "out"))
+
+    db = tmp_path / "out" / "thidua.duckdb"
+    assert rows(db, "select nam, count(*) from validation_run group by nam order by nam") == [(2019, 1), (2020, 1)]
+    assert rows(db, "select nam, version, period_years from draft") == [(2020, 1, 2)]
+    assert rows(db, "select distinct nam from draft_indicator order by nam") == [(2019,), (2020,)]
+    assert (tmp_path / "out" / "2019" / "validation" / "index.html").is_file()
+    assert Path(result["draft_folder"]) == tmp_path / "out" / "2020" / "drafts" / "001"
+
+
 def test_collection_check_validates_without_drafting(harness, tmp_path):
     result = collection_check(CheckParams(year=2020, submissions=small_year(tmp_path), out=tmp_path / "out"))
 
