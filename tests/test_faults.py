@@ -1,0 +1,195 @@
+"""Faults: a run killed with SIGKILL at any point, then rerun, ends exactly where an undisturbed run does."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from tasks.config import PROJECT_ROOT, load_config
+
+SAMPLE = PROJECT_ROOT / "data" / "sample" / "submissions"
+YEAR = 2020
+HAS_VALIDATE = importlib.util.find_spec("tasks.validate") is not None
+STAGES = ("ingest", "validate", "aggregate") if HAS_VALIDATE else ("ingest", "aggregate")
+
+pytestmark = pytest.mark.skipif(not (SAMPLE / str(YEAR)).is_dir(), reason="the shipped sample is not there yet")
+
+# The child prints a line at each stage boundary so the parent can aim its kill inside a stage.
+CHILD = """
+import sys
+from pathlib import Path
+from tasks.config import load_config
+db, out, submissions, year, stages = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split(",")
+from tasks.ingest import ingest_year
+from tasks.aggregate import aggregate, write_outputs
+if "validate" in stages:
+    from tasks.validate import validate_year
+config = load_config()
+print("ready", flush=True)
+for stage in stages:
+    print("start", stage, flush=True)
+    if stage == "ingest":
+        ingest_year(config, submissions, year, db)
+    elif stage == "validate":
+        validate_year(config, year, db)
+    elif stage == "aggregate":
+        aggregate(config, year, 1, db)
+        write_outputs(config, year, 1, db, out)
+    print("done", stage, flush=True)
+"""
+
+
+def _child(db: Path, out: Path, stages) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db), str(out), str(SAMPLE), str(YEAR), ",".join(stages)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT, env=env,
+    )
+
+
+def _run_to_end(db: Path, out: Path, stages=STAGES) -> dict[str, float]:
+    """Run the stages undisturbed in a child; the seconds each took."""
+    proc = _child(db, out, stages)
+    times, started = {}, {}
+    for line in proc.stdout:
+        word, *stage = line.split()
+        if word == "start":
+            started[stage[0]] = time.perf_counter()
+        elif word == "done":
+            times[stage[0]] = time.perf_counter() - started[stage[0]]
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    return times
+
+
+def _kill_inside(db: Path, out: Path, stage: str, after: float) -> bool:
+    """Start the whole cycle, SIGKILL it `after` seconds into `stage`; False if it ended first."""
+    proc = _child(db, out, STAGES)
+    for line in proc.stdout:
+        if line.split() == ["start", stage]:
+            break
+    time.sleep(after)
+    finished = proc.poll() is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    return not finished
+
+
+# ---------------------------------------------------------------------------------------------
+# What "the same state" means: every table and output, without ids, run ids and clock times.
+
+_VOLATILE = ("file_version_id", "run_id", "found_at", "received_at", "ingest_run_id", "started_at", "finished_at",
+             "validation_run_id", "gx_project_dir", "flow_run_id")
+
+
+def _table(con, sql: str) -> list[tuple]:
+    return sorted(con.execute(sql).fetchall(), key=repr)
+
+
+def _stable(con, table: str, extra: str = "") -> list[tuple]:
+    columns = [r[0] for r in con.execute(f"describe {table}").fetchall() if r[0] not in _VOLATILE]
+    return _table(con, f"select {', '.join(columns)} from {table} {extra}")
+
+
+def snapshot(db: Path, out: Path, stages=STAGES) -> dict:
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        snap = {
+            "raw_file_version": _stable(con, "raw_file_version"),
+            # Cells keyed by unit and version instead of the sequence number a killed run may have used.
+            "raw_cell": _table(con, "select f.unit_code, f.version, c.sheet_name, c.cell_ref, c.column_name, "
+                                    "c.value_text from raw_cell c join raw_file_version f using (file_version_id)"),
+            "finding": _stable(con, "finding", "where stage = 'ingest'" if "validate" not in stages else ""),
+            **{t: _stable(con, t) for t in ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")},
+        }
+        if "aggregate" in stages:
+            snap.update({t: _stable(con, t) for t in sorted(tables) if t.startswith("mart_")})
+            snap["submission_status"] = _stable(con, "submission_status")
+    if "aggregate" in stages:
+        for path in sorted((out / str(YEAR)).glob("*.csv")):
+            snap[path.name] = list(csv.reader(path.open(encoding="utf-8")))
+        for path in sorted((out / str(YEAR)).glob("*.xlsx")):
+            wb = openpyxl.load_workbook(path)
+            snap[path.name] = [list(ws.iter_rows(values_only=True)) for ws in wb.worksheets]
+    return snap
+
+
+def half_versions(db: Path) -> list:
+    """Anything a transaction should never leave behind: staging or cells without an accepted version."""
+    if not db.exists():
+        return []
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("""
+            select 'cell without version', count(*) from raw_cell
+                where file_version_id not in (select file_version_id from raw_file_version)
+            union all
+            select 'staging of a non-accepted version', count(*) from stg_indicator_value
+                where file_version_id not in (select file_version_id from raw_file_version where status = 'accepted')
+            union all
+            select 'accepted version without its thong_tin row', count(*) from raw_file_version
+                where status = 'accepted' and file_version_id not in (select file_version_id from stg_submission)
+            union all
+            select 'two current versions of one unit', count(*) from (
+                select nam, unit_code from raw_file_version where status = 'accepted'
+                group by all having count(*) > 1)
+        """).fetchall()
+
+
+@pytest.fixture(scope="module")
+def undisturbed(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("undisturbed")
+    times = _run_to_end(folder / "t.duckdb", folder / "out")
+    db, out = folder / "t.duckdb", folder / "out"
+    return times, {"ingest": snapshot(db, out, ("ingest",)), "all": snapshot(db, out)}
+
+
+def _rerun_in_process(db: Path, out: Path, killed: str) -> tuple[str, ...]:
+    """Rerun as an operator would: ingest (a no-op for files already in), then the killed stage onwards."""
+    config = load_config()
+    from tasks.aggregate import aggregate, write_outputs
+    from tasks.ingest import ingest_year
+
+    ingest_year(config, SAMPLE, YEAR, db)
+    if killed == "ingest":
+        return ("ingest",)
+    if killed == "validate":
+        from tasks.validate import validate_year
+        validate_year(config, YEAR, db)
+    aggregate(config, YEAR, 1, db)
+    write_outputs(config, YEAR, 1, db, out)
+    return STAGES
+
+
+# Where to kill: a stage and a fraction of its undisturbed duration (seeded, so a failure replays).
+_RANDOM = random.Random(8)
+KILLS = [("ingest", round(_RANDOM.uniform(0.05, 0.95), 2)) for _ in range(3)] + [
+    ("validate", round(_RANDOM.uniform(0.2, 0.8), 2)) for _ in range(1 if HAS_VALIDATE else 0)] + [
+    ("aggregate", round(_RANDOM.uniform(0.1, 0.7), 2))]
+
+
+@pytest.mark.parametrize("stage, fraction", KILLS, ids=[f"{s}-{f}" for s, f in KILLS])
+def test_sigkill_then_rerun_ends_where_an_undisturbed_run_ends(tmp_path, undisturbed, stage, fraction):
+    times, snapshots = undisturbed
+    db, out = tmp_path / "t.duckdb", tmp_path / "out"
+
+    assert _kill_inside(db, out, stage, after=fraction * times[stage]), "the run ended before the kill"
+    assert [problem for problem in half_versions(db) if problem[1]] == []
+    compared = _rerun_in_process(db, out, stage)
+
+    expected = snapshots["ingest" if compared == ("ingest",) else "all"]
+    got = snapshot(db, out, compared)
+    assert got.keys() == expected.keys()
+    for name in expected:
+        assert got[name] == expected[name], name
+    assert [problem for problem in half_versions(db) if problem[1]] == []
