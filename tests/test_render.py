@@ -426,3 +426,12 @@ def test_a_shorter_catalogue_still_renders_and_names_the_gap(tmp_path):
     db = build_seed_district(config, tmp_path / "thidua.duckdb")
     docx_path, _, _ = render_report(config, 2020, 5, db, tmp_path / "out", issued_on=ISSUED_ON)
     assert "với [chưa có số liệu] quân nhân dự bị" in full_text(docx.Document(str(docx_path)))
+
+
+def test_html_markdown_and_docx_carry_the_same_headings(seed_report):
+    document, html, md = seed_report
+    from_html = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h[34]>(.*?)</h[34]>", html)]
+    from_md = [line.lstrip("#").strip() for line in md.splitlines() if re.match(r"#{3,4} ", line)]
+    from_docx = [p.text.rstrip(":") for p in body_paragraphs(document)
+                 if p.text.endswith(":") and is_bold(p) and re.match(r"[IVX\d]+\. ", p.text)]
+    assert len(from_html) == 20 and from_html == from_md == from_docx
