@@ -195,9 +195,9 @@ def _write(path: Path, text: str) -> Path:
 
 def publish_artifacts(summary: ValidationSummary, paths: list[Path] | None = None) -> list[str]:
     """Prefect artifacts for the UI (unit status table, Markdown summary); a no-op outside a flow run."""
-    from prefect.context import FlowRunContext
+    from prefect.context import FlowRunContext, TaskRunContext
 
-    if FlowRunContext.get() is None:
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
         log.info("publish_artifacts: not inside a Prefect flow run; no artifact created")
         return []
     from prefect.artifacts import create_markdown_artifact, create_table_artifact

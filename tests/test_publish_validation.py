@@ -20,7 +20,7 @@ from tasks.validate import validate_year
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FORMULA = '=HYPERLINK("http://x.invalid","bấm")'
 SCRIPT_NAME = "<script>alert(1)</script>"
-EXPECTED_STATUS = {"TTT": "rejected", "PTA": "rejected", "LKB": "missing"}
+EXPECTED_STATUS = {"TTT": "rejected", "PTA": "rejected", "PTB": "rejected", "LKB": "missing"}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,8 @@ def published(tmp_path_factory):
         ["Giấy khen", "Cá nhân", SCRIPT_NAME, "1/QĐ", f"15/12/{YEAR}"]) or s["khen_thuong"].append(
         ["Giấy khen", "Cá nhân", SCRIPT_NAME, "2/QĐ", f"16/12/{YEAR}"]))
     drop_file(submissions, db, "LKB")
+    (submissions / str(YEAR) / "PTB.xlsx").write_bytes(b"not a workbook")
+    ingest_year(CONFIG, submissions, YEAR, db)
     summary = validate_year(CONFIG, YEAR, db)
     paths = publish_validation(CONFIG, YEAR, db, out)
     return summary, paths, out / str(YEAR)
@@ -51,6 +53,7 @@ def test_publish_writes_summary_feedback_status_and_data_docs(published):
         "validation/don_vi/PTA.html", "validation/phan_hoi_PTA.xlsx",
         "validation/don_vi/TP1.html", "validation/phan_hoi_TP1.xlsx",
         "validation/don_vi/LKB.html", "validation/phan_hoi_LKB.xlsx",
+        "validation/don_vi/PTB.html", "validation/phan_hoi_PTB.xlsx",
     ])
     assert all(p.is_file() for p in paths)
     assert "stg_indicator_value" in (v / "data_docs" / "index.html").read_text(encoding="utf-8")
@@ -78,6 +81,13 @@ def test_feedback_workbook_names_sheet_row_column_value_and_fix(published):
          "so_khom_van_minh = 3 > so_khom = 2 (phần không thể lớn hơn tổng).",
          "Kiểm tra lại hai chỉ tiêu này trong sheet chi_tieu; số của phần phải nhỏ hơn hoặc bằng số của tổng."],
     ]
+
+
+def test_file_rejected_at_ingest_gets_its_reason_in_the_feedback_workbook(published):
+    _, _, year_dir = published
+    ws = openpyxl.load_workbook(year_dir / "validation" / "phan_hoi_PTB.xlsx")["phan_hoi"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert len(rows) == 1 and rows[0][0] == "Nghiêm trọng" and rows[0][6].startswith(f"Tệp {YEAR}/PTB.xlsx")
 
 
 def test_feedback_workbook_keeps_formula_text_inert(published):
@@ -115,7 +125,7 @@ def test_summary_page_in_headless_chromium_shows_each_units_status(published, tm
     ).stdout
     rows = dict(re.findall(r'<tr data-unit="([A-Z0-9_]+)" data-status="(\w+)"', dom))
     assert rows == {u.code: EXPECTED_STATUS.get(u.code, "accepted") for u in CONFIG.expected_units(YEAR)}
-    assert re.search(r'id="so-tra-lai">2<', dom) and re.search(r'id="so-chua-nop">1<', dom)
+    assert re.search(r'id="so-tra-lai">3<', dom) and re.search(r'id="so-chua-nop">1<', dom)
     assert "Hội Liên hiệp Phụ nữ huyện" in dom and "Xã Long Khánh B (LKB)" in dom
 
 

@@ -1,13 +1,13 @@
--- Grain: one row per unit expected in the year or that sent a staged submission. Validated by
--- expectations/stg_submission.json (completeness); tasks/rules.py adds the award-cap column.
+-- Grain: one row per unit expected in the year or that sent a file for it. Validated by
+-- expectations/stg_submission.json (completeness: anything received); tasks/rules.py adds the award-cap column.
 with
 
 units as (
     select * from ref_unit
 ),
 
-submissions as (
-    select * from stg_submission
+file_versions as (
+    select * from raw_file_version
 ),
 
 awards as (
@@ -21,8 +21,13 @@ expected as (
       and (units.to_year is null or $nam <= units.to_year)
 ),
 
+-- Anything received counts as submitted, even a file rejected at ingest (that has its own finding).
 this_year as (
-    select * from submissions where nam = $nam
+    select *
+    from file_versions
+    where nam = $nam
+      and status <> 'superseded'
+    qualify row_number() over (partition by unit_code order by version desc) = 1
 ),
 
 -- Individuals per title, the figures the award cap is a share of.
