@@ -154,8 +154,6 @@ def _failure_record(failure: dict, *, year: int, context: dict) -> dict:
 
 def _with_place(row: dict) -> str:
     """The message with its place in words a clerk understands: file, sheet, row, column."""
-    from openpyxl.utils import get_column_letter
-
     if not row["source_path"]:
         return row["message_vi"][:1].upper() + row["message_vi"][1:]
     parts = [f"Tệp {row['source_path']}"]
