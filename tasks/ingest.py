@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,13 +103,19 @@ def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path)
     return summary
 
 
+# Files that office software and operating systems leave beside a document; not submissions.
+_JUNK = re.compile(r"^(~\$.*|\.~lock\..*#|\._.*|\.DS_Store|Thumbs\.db|desktop\.ini)$", re.IGNORECASE)
+
+
 def discover(year_dir: Path) -> list[Path]:
-    """The submission entries of a year: files and CSV folders, skipping Excel's lock and hidden files."""
+    """The submission entries of a year: files and CSV folders, skipping lock files and OS litter.
+
+    Any other name, however odd (".hidden.xlsx", "..\\..\\x.xlsx"), is an entry: it is recorded,
+    and rejected if it is not a submission, so nothing a unit sends disappears unexplained.
+    """
     if not year_dir.is_dir():
         return []
-    return sorted(
-        p for p in year_dir.iterdir() if not p.name.startswith((".", "~$"))
-    )
+    return sorted(p for p in year_dir.iterdir() if not _JUNK.match(p.name))
 
 
 def _unit_code(entry: Path) -> str:

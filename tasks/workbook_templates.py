@@ -11,6 +11,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tasks.config import Config, Unit
 from tasks.parsing import DOI_TUONG, HINH_THUC
 from tasks.readers import SHEET_COLUMNS
+from tasks.safety import neutralise
 
 # Row 1 of each sheet: what a person reads. Row 2: the contract's column names, which ingest reads.
 LABELS = {
@@ -60,7 +61,7 @@ def build_template(config: Config, unit: Unit, year: int) -> Workbook:
     info = sheets["thong_tin"]
     for key, value in (("ma_don_vi", unit.code), ("ten_don_vi", unit.name), ("nam", year),
                        ("nguoi_lap", None), ("ngay_lap", None)):
-        info.append([key, value])
+        info.append([key, neutralise(value)])
 
     lists = wb.create_sheet(LIST_SHEET)
     lists.sheet_state = "hidden"
@@ -70,7 +71,8 @@ def build_template(config: Config, unit: Unit, year: int) -> Workbook:
 
     targets = sheets["chi_tieu"]
     for indicator in indicators:
-        targets.append([indicator.code, None, None, indicator.name, indicator.unit])
+        # Names come from config files anyone may edit; none must become a live formula in 30 workbooks.
+        targets.append([indicator.code, None, None, neutralise(indicator.name), neutralise(indicator.unit)])
     _dropdown(targets, f"{LIST_SHEET}!$C$1:$C${max(len(indicators), 1)}", f"A3:A{max(len(indicators), 1) + 52}",
               "Mã chỉ tiêu không có trong danh mục của đơn vị")
 
@@ -89,7 +91,7 @@ def build_template(config: Config, unit: Unit, year: int) -> Workbook:
 
 def _column(ws, letter: str, values: list[str]) -> None:
     for row, value in enumerate(values, start=1):
-        ws[f"{letter}{row}"] = value
+        ws[f"{letter}{row}"] = neutralise(value)
 
 
 def _dropdown(ws, source: str, cells: str, error: str) -> None:

@@ -9,12 +9,12 @@ import duckdb
 import pytest
 
 from tasks.config import load_config
-from tasks.ingest import ingest_year
+from tasks.ingest import _JUNK, ingest_year
 from tests.bad_inputs import big
 from tests.bad_inputs.corpus import (
     AWARD_HEADER, DATE_CELL, UNIT, YEAR, _add_sheet, _error, _formula, _hide, _merge, _rename, award_date,
     award_labels, base, both_forms, chi_tieu_value, csv_empty_folder, csv_extra_file, csv_folder, csv_text,
-    edited, excel_lock_file, formula_with_cached_value, header_in_row, info, raw_bytes, renamed_xlsx,
+    dot_file_beside, edited, excel_lock_file, os_litter, formula_with_cached_value, header_in_row, info, raw_bytes, renamed_xlsx,
     symlink_to_outside, truncated, xlsx,
 )
 from tests.factories import submission, write_xlsx
@@ -103,6 +103,11 @@ CASES = [
      (TTT_CELLS, [(0,)]), "symlink"),
     ("excel lock file beside the workbook is not a submission", excel_lock_file, "accepted", set(),
      ("select source_path from raw_file_version where unit_code = 'TTT'", [("2020/TTT.xlsx",)]), None),
+    ("operating-system litter is not a submission", os_litter, "accepted", set(),
+     ("select source_path from raw_file_version order by 1", [("2020/TP1.xlsx",), ("2020/TTT.xlsx",)]), None),
+    ("a dot-file is recorded and refused, not skipped", dot_file_beside, "accepted", set(),
+     ("select unit_code, status from raw_file_version where source_path = '2020/.TTT.xlsx'",
+      [(".TTT", "rejected")]), None),
     # --- CSV folders ------------------------------------------------------------------------
     ("csv with BOM", csv_folder(encoding="utf-8-sig"), "accepted", set(), (VALUE, CSV_OK), None),
     ("csv without BOM", csv_folder(), "accepted", set(), (VALUE, CSV_OK), None),
@@ -218,7 +223,7 @@ def test_bad_input_is_parsed_right_or_refused_with_its_place(
         assert words in reasons
     # The rest of the year is ingested, and nothing received is lost.
     assert _rows(db, "select trang_thai from submission_status where ma_don_vi = 'TP1'") == [("accepted",)]
-    received = {p.name for p in year_dir.iterdir() if not p.name.startswith("~$")}
+    received = {p.name for p in year_dir.iterdir() if not _JUNK.match(p.name)}
     recorded = {r[0].split("/")[-1] for r in _rows(db, "select source_path from raw_file_version")}
     assert recorded == received
     if holds:

@@ -180,6 +180,17 @@ def excel_lock_file(year_dir: Path) -> None:
     (year_dir / f"~${UNIT}.xlsx").write_bytes(b"\x0bNguyen Van A")
 
 
+def dot_file_beside(year_dir: Path) -> None:
+    write_xlsx(year_dir / f"{UNIT}.xlsx", base())
+    write_xlsx(year_dir / f".{UNIT}.xlsx", base())
+
+
+def os_litter(year_dir: Path) -> None:
+    write_xlsx(year_dir / f"{UNIT}.xlsx", base())
+    for name in (".DS_Store", "Thumbs.db", f".~lock.{UNIT}.xlsx#", f"._{UNIT}.xlsx"):
+        (year_dir / name).write_bytes(b"\0")
+
+
 def header_in_row(n: int, labels: bool):
     def build(year_dir: Path) -> None:
         book = base()
