@@ -11,7 +11,6 @@ from datetime import date
 
 import docx
 import pytest
-from docx.shared import Mm
 from lxml import etree
 
 from tasks.aggregate import aggregate

@@ -8,30 +8,18 @@ from datetime import date
 import docx
 import pytest
 
-from tasks.aggregate import aggregate
-from tasks.config import PROJECT_ROOT, load_config
+from tasks.config import load_config
 from tasks.render import render_report
-from tests.test_render import SEED_AWARDS, SEED_SENTENCE_FIGURES, body_paragraphs, full_text
+from tests.test_render import SEED_AWARDS, SEED_SENTENCE_FIGURES, full_text
 from tasks.formatting import format_number
 
-SAMPLE = PROJECT_ROOT / "data" / "sample" / "submissions"
 
-pytestmark = pytest.mark.skipif(not (SAMPLE / "2020").is_dir(), reason="the sample submissions are not there yet")
 
 
 @pytest.fixture(scope="module")
-def sample_report(tmp_path_factory):
-    from tasks.ingest import ingest_year
-    from tasks.validate import validate_year
-
-    config = load_config()
-    db_path = tmp_path_factory.mktemp("sample") / "thidua.duckdb"
-    for year in range(2016, 2021):
-        ingest_year(config, SAMPLE, year, db_path)
-        validate_year(config, year, db_path)
-    aggregate(config, 2020, 5, db_path)
-    paths = render_report(config, 2020, 5, db_path, db_path.parent / "out", issued_on=date(2020, 12, 5))
-    return paths
+def sample_report(sample_db, tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("render") / "out"
+    return render_report(load_config(), 2020, 5, sample_db, out_dir, issued_on=date(2020, 12, 5))
 
 
 def test_sample_writes_the_three_drafts(sample_report):

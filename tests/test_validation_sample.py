@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from tasks import rules
-from tasks.config import PROJECT_ROOT, load_config
 from tasks.db import open_db
-from tasks.ingest import ingest_year
 from tasks.publish import rules_counts_sql
-from tasks.validate import validate_year
 
-SAMPLE = PROJECT_ROOT / "data" / "sample" / "submissions"
 YEARS = range(2016, 2021)
 
-pytestmark = pytest.mark.skipif(not (SAMPLE / "2020").is_dir(), reason="the sample submissions are not generated")
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> Path:
-    config = load_config()
-    db = tmp_path_factory.mktemp("sample") / "thidua.duckdb"
-    for year in YEARS:
-        ingest_year(config, SAMPLE, year, db)
-        validate_year(config, year, db)
-    return db
 
 
 def test_sample_raises_no_critical_finding_and_every_unit_is_accepted(sample_db):
