@@ -21,13 +21,22 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from tasks.aggregate import aggregate as aggregate_marts
+from tasks.aggregate import write_outputs
 from tasks.config import PROJECT_ROOT, load_config
+from tasks.ingest import ingest_year
 from tasks.rollup import ChildRun, child_folders, district_cycle, rollup
+from tasks.validate import validate_year
 
 # Children of a nation run are whole districts: one task each keeps Prefect's cost per child to a
 # single task run, whatever the number of units (docs/scale.md, "Prefect's cost").
-cycle = task(district_cycle, name="district-cycle", cache_policy=NO_CACHE)
 roll_up = task(rollup, name="rollup", cache_policy=NO_CACHE)
+# A deployment's child run shows each stage, as the yearly flow does.
+load = task(load_config, name="load-config", cache_policy=NO_CACHE)
+ingest = task(ingest_year, name="ingest", cache_policy=NO_CACHE)
+validate = task(validate_year, name="validate", cache_policy=NO_CACHE)
+aggregate = task(aggregate_marts, name="aggregate", cache_policy=NO_CACHE)
+write_tables = task(write_outputs, name="write-outputs", cache_policy=NO_CACHE)
 
 
 def _quiet_worker() -> None:
@@ -49,11 +58,17 @@ def _anchored(path: Path | str) -> Path:
 
 @flow(name="district-run")
 def district_run(folder: Path, year: int, out_dir: Path, period_years: int = 1) -> dict:
-    """One child folder's cycle: the unit of work a deployment hands to a worker."""
-    run = cycle(folder=_anchored(folder), year=year, out_dir=_anchored(out_dir), period_years=period_years)
-    if run.trang_thai != "ok":
-        raise RuntimeError(f"{run.district_code}: {run.loi}")
-    return run.__dict__
+    """One child folder's cycle, stage by stage: the unit of work a deployment hands to a worker."""
+    folder, out_dir = _anchored(folder), _anchored(out_dir)
+    db = out_dir / "thidua.duckdb"
+    config = load(folder / "config")
+    ingested = ingest(config=config, submissions_dir=folder / "submissions", year=year, db_path=db)
+    summary = validate(config=config, year=year, db_path=db)
+    aggregate(config=config, year=year, period_years=period_years, db_path=db)
+    written = write_tables(config=config, year=year, period_years=period_years, db_path=db, out_dir=out_dir)
+    return {"district_code": config.district.code, "db_path": str(db), "files": len(ingested.files),
+            "accepted": summary.count("accepted"), "rejected": summary.count("rejected"),
+            "missing": summary.count("missing"), "outputs": [str(p) for p in written]}
 
 
 # Threads only wait on the process pool, so there may be more of them than CPUs.

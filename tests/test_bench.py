@@ -1,0 +1,83 @@
+"""The benchmark's generator and a small smoke run of bench/run.py (shapes and counts, never timings)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tasks.config import PROJECT_ROOT, load_config
+
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+import generate  # noqa: E402
+
+# bench/run.py by path: a module plainly named `run` could be shadowed by another on sys.path.
+_spec = importlib.util.spec_from_file_location("bench_run", PROJECT_ROOT / "bench" / "run.py")
+bench_run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_run)
+
+YEAR = 2025
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_generator_rewrites_identical_files_for_the_same_seed(tmp_path, fmt):
+    generate.generate(scale="district", fmt=fmt, out=tmp_path / "a", communes=2, processes=1)
+    generate.generate(scale="district", fmt=fmt, out=tmp_path / "b", communes=2, processes=1)
+    generate.generate(scale="district", fmt=fmt, out=tmp_path / "c", communes=2, processes=1, seed=7)
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    assert digest(tmp_path / "a") != digest(tmp_path / "c")
+
+
+@pytest.mark.parametrize("scale, units", [("district", 30), ("province", 120), ("nation", 118)])
+def test_generated_config_has_the_scale_units_and_keeps_fixed_codes(tmp_path, scale, units):
+    code = generate.folder_codes(scale)[0]
+    generate.write_config(tmp_path / code, code, generate.SCALES[scale][1])
+    config = load_config(tmp_path / code / "config")
+    assert len(config.units) == units
+    fixed = {i.code for i in load_config(PROJECT_ROOT / "config").indicators}
+    assert fixed <= {i.code for i in config.indicators}
+    commune = next(u for u in config.units if u.is_commune)
+    assert len(config.indicators_for(commune)) == 50
+
+
+def test_nation_scale_is_34_folders():
+    assert len(generate.folder_codes("nation")) == 34
+
+
+def test_generated_workbook_follows_the_contract(tmp_path):
+    generate.generate(scale="district", fmt="xlsx", out=tmp_path, communes=1, processes=1)
+    book = openpyxl.load_workbook(tmp_path / "HUYEN01" / "submissions" / str(YEAR) / "X001.xlsx", read_only=True)
+    sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+    assert list(sheets) == ["thong_tin", "chi_tieu", "khen_thuong"]
+    assert sheets["chi_tieu"][0] == ("ma_chi_tieu", "gia_tri", "ghi_chu")
+    assert len(sheets["chi_tieu"]) - 1 == 50 and len(sheets["khen_thuong"]) - 1 == 150
+    assert ("ma_don_vi", "X001") in sheets["thong_tin"]
+
+
+def test_benchmark_smoke_run_counts_the_same_rows_everywhere(tmp_path, capsys):
+    data = tmp_path / "data"
+    made = generate.generate(scale="nation", fmt="csv", out=data, folders=2, communes=1, processes=1)
+    report_path = tmp_path / "report.json"
+    bench_run.main(["--data", str(data), "--work", str(tmp_path / "work"), "--parts", "thidua,floor,peer",
+                    "--peer-files", "2", "--json", str(report_path)])
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    results = report["results"]
+    assert report["submissions"] == made["submissions"] == 42
+    # Every indicator and award row is ingested by thidua and counted by the floor.
+    assert results["ingest"]["rows"] == made["rows"]
+    assert results["floor"]["rows"] == made["rows"]
+    assert results["validate"]["rows"] == 42  # accepted submissions
+    assert results["peer"]["extrapolated"] is True and results["peer"]["measured_files"] == 2
+    assert set(report["ratios"]) >= {"thidua_over_floor", "peer_over_thidua"}
+    assert all(r["peak_mib"] > 0 for r in results.values())
+    assert "thidua_over_floor" in capsys.readouterr().out
