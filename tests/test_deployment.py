@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import (
@@ -131,6 +132,15 @@ def next_runs(hour: int, days: range, count: int) -> list[dt.datetime]:
     return found[:count]
 
 
+def run_input(client, flow_run_id, key: str):
+    try:
+        return client.read_flow_run_input(flow_run_id, key)
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404:
+            return None
+        raise
+
+
 def scheduled(client, deployment_id) -> list[dt.datetime]:
     runs = client.read_flow_runs(
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
@@ -158,11 +168,20 @@ def test_ui_run_pauses_for_sign_off_and_approval_publishes_final_draft(server, t
             timeout=300, what="the run to pause for sign-off", logs=server["logs"],
         )
         assert paused.is_paused(), f"{paused.type}: {paused.message}"
-        description = client.read_flow_run_input(run.id, paused.state_details.run_input_keyset["description"])
+        # The run saves its form and description just after it turns Paused; the UI waits for them too.
+        description = wait_until(
+            lambda: run_input(client, run.id, paused.state_details.run_input_keyset["description"]),
+            timeout=60, what="the sign-off form's description", logs=server["logs"],
+        )
         assert "Ký duyệt bản dự thảo báo cáo năm 2020" in description
         assert "/artifacts/key/thidua-validation-2020" in description
         draft = out / "2020" / "drafts" / "001" / "bao_cao_2020.md"
         assert "DỰ THẢO" in draft.read_text(encoding="utf-8")
+
+        # The server checks the answers against the form's schema, as the UI does before posting.
+        with pytest.raises(RuntimeError, match="decision"):
+            resume_flow_run(run.id, run_input={"decision": "duyệt", "name": "Nguyễn Thị Duyệt"})
+        assert client.read_flow_run(run.id).state.is_paused()
 
         # What the UI's "Resume" form posts: the reviewer's answers to SignOffInput.
         resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý"})
