@@ -79,6 +79,11 @@ def _read_xlsx(path: Path) -> Workbook:
     except UnsafeWorkbook as exc:
         raise ReadError(str(exc)) from None
     except NotAZip as exc:
+        with path.open("rb") as fh:
+            if fh.read(8) == _OLE_MAGIC:
+                # Excel stores an encrypted xlsx, and every old .xls, in this container instead of a zip.
+                raise ReadError("tệp Excel có đặt mật khẩu, hoặc là tệp Excel 97-2003 (.xls) đổi tên thành .xlsx; "
+                                "hãy bỏ mật khẩu và lưu lại dạng Excel Workbook (.xlsx) rồi gửi lại") from None
         raise ReadError(_CORRUPT + f" ({exc})") from None
     try:
         wb = calamine.CalamineWorkbook.from_path(str(path))
@@ -99,6 +104,7 @@ def _read_xlsx(path: Path) -> Workbook:
     return book
 
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CORRUPT = ("không mở được tệp Excel (.xlsx): tệp bị hỏng, bị cắt ngắn hoặc không phải tệp Excel; "
             "hãy mở lại bằng Excel, lưu dạng .xlsx và gửi lại")
 

@@ -89,6 +89,8 @@ CASES = [
     ("xlsm", renamed_xlsx(".xlsm"), "rejected", {("dinh_dang_khong_ho_tro", C, None, None)}, None, ".xlsm"),
     ("xls", raw_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old excel", f"{UNIT}.xls"), "rejected",
      {("dinh_dang_khong_ho_tro", C, None, None)}, None, ".xls"),
+    ("encrypted or old Excel saved as .xlsx", raw_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), f"{UNIT}.xlsx"),
+     "rejected", {("tep_khong_doc_duoc", C, None, None)}, None, "mật khẩu"),
     ("ods", renamed_xlsx(".ods"), "rejected", {("dinh_dang_khong_ho_tro", C, None, None)}, None, ".ods"),
     ("lone csv file", raw_bytes("truong,gia_tri\n".encode(), f"{UNIT}.csv"), "rejected",
      {("dinh_dang_khong_ho_tro", C, None, None)}, None, "thư mục"),
