@@ -96,6 +96,8 @@ def _hostile_submissions(root: Path) -> None:
     # Names that would climb out of a folder on Windows, or break out of HTML on a summary page.
     write_xlsx(year_dir / "..\\..\\EVIL.xlsx", submission("EVIL", YEAR, {"so_ho": 1}))
     write_xlsx(year_dir / f"{ODD_NAME}.xlsx", submission("X", YEAR, {"so_ho": 1}))
+    # A file name becomes the unit code that status lists and feedback name: it must not run either.
+    write_xlsx(year_dir / "=2+3.xlsx", submission("X", YEAR, {"so_ho": 1}))
 
 
 @pytest.fixture(scope="module")
