@@ -16,13 +16,12 @@ from openpyxl.utils import get_column_letter
 from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
+from tasks.safety import FORMULA_START, neutralise
 from tasks.validate import ValidationSummary, gx_context
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates" / "validation"
 STATUS_VI = {"accepted": "Chấp nhận", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
 SEVERITY_VI = {"critical": "Nghiêm trọng", "warning": "Cảnh báo"}
-# Text a spreadsheet would run as a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STATUS_COLUMNS = ("ma_don_vi", "trang_thai", "ten_don_vi", "nam", "so_loi_nghiem_trong", "so_canh_bao",
                   "source_path", "version", "reason_vi")
 FEEDBACK_COLUMNS = (
@@ -183,7 +182,8 @@ def write_status_csv(path: Path, statuses: list[dict]) -> Path:
         writer = csv.writer(fh)
         writer.writerow(STATUS_COLUMNS)
         for s in statuses:
-            writer.writerow(["" if s.get(c) is None else s.get(c) for c in STATUS_COLUMNS])
+            # A unit code comes from a file name, and a file may be named "=2+3.xlsx".
+            writer.writerow(["" if s.get(c) is None else neutralise(s.get(c)) for c in STATUS_COLUMNS])
     return path
 
 
