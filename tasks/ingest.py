@@ -142,7 +142,7 @@ def _ingest_unit(con, config: Config, year: int, unit_code: str, entries: list[P
         else:
             names = ", ".join(e.relative_to(root).as_posix() for e in entries)
             reason = (f"đơn vị {unit_code} nộp {len(entries)} bài cho cùng năm {year} ({names}); không biết bài nào "
-                      "là bài chính thức nên cả hai đều bị trả lại")
+                      "là bài chính thức nên các bài này đều bị trả lại")
             outcomes = [_new_version(con, config, year, e, unit_code, root, run_id, duplicate_reason=reason)
                         for e in entries]
         con.execute("commit")
@@ -159,11 +159,18 @@ def _ingest_unit(con, config: Config, year: int, unit_code: str, entries: list[P
 def _entry_sha(entry: Path) -> str:
     if entry.is_symlink():
         return hashlib.sha256(b"symlink\0" + str(entry.readlink()).encode("utf-8", "surrogateescape")).hexdigest()
-    return file_sha256(entry)
+    try:
+        return file_sha256(entry)
+    except OSError as exc:
+        # Unreadable (permissions, vanished mid-run): still a version to record; reading it will say why.
+        return hashlib.sha256(f"unreadable\0{exc.errno}".encode()).hexdigest()
 
 
 def _entry_size(entry: Path) -> int:
-    return 0 if entry.is_symlink() else size_bytes(entry)
+    try:
+        return 0 if entry.is_symlink() else size_bytes(entry)
+    except OSError:
+        return 0
 
 
 def _entry_format(entry: Path) -> str:
@@ -206,6 +213,10 @@ def _record_failure(con, year, unit_code, entries, root, run_id, exc: Exception)
         _supersede(con, year, unit_code)
         for entry in entries:
             file_version_id, version, source_path = _insert_version(con, year, unit_code, entry, root, run_id)
+            try:  # keep the cells as received if the fault was further on
+                _store_cells(con, file_version_id, read_submission(entry))
+            except Exception:
+                pass
             finding = _Finding(
                 "loi_khi_nhap", "critical",
                 f"không nhập được tệp do lỗi của chương trình ({type(exc).__name__}: {str(exc)[:200]}); "

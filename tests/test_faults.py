@@ -193,3 +193,33 @@ def test_sigkill_then_rerun_ends_where_an_undisturbed_run_ends(tmp_path, undistu
     for name in expected:
         assert got[name] == expected[name], name
     assert [problem for problem in half_versions(db) if problem[1]] == []
+
+
+def test_a_fault_in_our_code_on_one_file_is_recorded_and_the_year_goes_on(tmp_path, monkeypatch):
+    """A bug met on one unit's file (here forced) rolls back that file, records why, and ingests the rest."""
+    import tasks.ingest as ingest
+    from tests.factories import submission, write_xlsx
+
+    subs, db = tmp_path / "subs", tmp_path / "t.duckdb"
+    for unit in ("TTT", "TP1"):
+        write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
+    real_stage = ingest._stage
+
+    def stage_with_a_bug(con, file_version_id, year, unit_code, *args):
+        if unit_code == "TTT":
+            raise ZeroDivisionError("division by zero")
+        return real_stage(con, file_version_id, year, unit_code, *args)
+
+    monkeypatch.setattr(ingest, "_stage", stage_with_a_bug)
+    summary = ingest.ingest_year(load_config(), subs, YEAR, db)
+
+    assert [(f.unit_code, f.status) for f in summary.files] == [("TP1", "accepted"), ("TTT", "rejected")]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select status from raw_file_version where unit_code = 'TTT'").fetchall() == [("rejected",)]
+        # The half-written version was rolled back, then recorded again with its cells and no staging.
+        cells = "select count(*) from raw_cell join raw_file_version using (file_version_id) where unit_code = ?"
+        assert con.execute(cells, ["TTT"]).fetchone() == con.execute(cells, ["TP1"]).fetchone() != (0,)
+        assert con.execute("select count(*) from stg_indicator_value where unit_code = 'TTT'").fetchone() == (0,)
+        (message,) = con.execute("select message_vi from finding where unit_code = 'TTT' "
+                                 "and check_code = 'loi_khi_nhap'").fetchone()
+    assert "ZeroDivisionError" in message and message.startswith("Tệp 2020/TTT.xlsx")
