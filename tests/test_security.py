@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from tasks.config import ConfigError, Unit, load_config
-from tasks.safety import FORMULA_START, inside, neutralise, safe_name
+from tasks.safety import FORMULA_START, forbid_scripts, inside, neutralise, safe_name
 from tasks.workbook_templates import build_template
 from tests.factories import submission, write_csv_folder, write_xlsx
 
@@ -271,3 +271,27 @@ def test_submitted_script_does_not_run_in_a_browser(cycle, tmp_path):
     assert pages
     for page in pages:
         assert not _ran(_dom(page, tmp_path / "profile")), page.name
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_forbid_scripts_stops_an_unescaped_script(tmp_path):
+    page = tmp_path / "docs" / "page.html"
+    page.parent.mkdir()
+    page.write_text(f"<html><head><title>x</title></head><body>{SCRIPT}{IMG}</body></html>", encoding="utf-8")
+
+    assert forbid_scripts(tmp_path / "docs") == [page]
+
+    assert not _ran(_dom(page, tmp_path / "profile"))
+    assert forbid_scripts(tmp_path / "docs") == []  # once is enough
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_data_docs_do_not_run_submitted_script(cycle, tmp_path):
+    """GX Data Docs print unexpected values as raw HTML; publish must make those pages script-free."""
+    if "publish" not in cycle["stages"]:
+        pytest.skip("tasks/publish.py is not there yet")
+    pages = [p for p in cycle["written"] if p.suffix == ".html" and "data_docs" in p.parts
+             and SCRIPT in p.read_text(encoding="utf-8")]
+    assert pages, "the hostile award title should appear in the stg_award Data Docs page"
+    for page in pages:
+        assert not _ran(_dom(page, tmp_path / "profile")), page.relative_to(cycle["out"]).as_posix()
