@@ -101,3 +101,16 @@ def test_two_ingests_started_together_end_as_one_ingest(tmp_path, subs):
         assert con.execute("select unit_code, version, status from raw_file_version order by unit_code").fetchall() == [
             ("TP1", 1, "accepted"), ("TP2", 1, "accepted"), ("TTT", 1, "accepted")]
         assert con.execute("select count(*) from stg_indicator_value").fetchone() == (3,)
+
+
+def test_refused_validation_touches_nothing_before_it_gets_the_lock(holder):
+    """GX keeps its stores as files beside the database; a refused run must not write them either."""
+    validate = pytest.importorskip("tasks.validate")
+    db, _ = holder
+
+    with pytest.raises(DatabaseError):
+        validate.validate_year(load_config(), YEAR, db)
+
+    leftovers = [p.relative_to(db.parent).as_posix() for p in db.parent.rglob("*") if p.is_file()
+                 and p.name not in (db.name, db.name + ".wal")]
+    assert leftovers == []
