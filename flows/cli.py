@@ -75,6 +75,21 @@ def print_ingest(summary) -> None:
         typer.echo(f"  {f.unit_code:<8} {label:<10} {f.source_path} (lần {f.version}){detail}")
 
 
+def _preflight(config_dir: Path, submissions: Path, db_path: Path):
+    """The reasons a cycle cannot start, found before Prefect starts: one line, non-zero exit."""
+    from tasks.db import DatabaseError, open_db
+
+    cfg = _load(config_dir)
+    if not submissions.is_dir():
+        _fail(f"{submissions}: không tìm thấy thư mục bài nộp (submissions folder not found)")
+    try:
+        with open_db(db_path):
+            pass
+    except DatabaseError as exc:
+        _fail(str(exc))
+    return cfg
+
+
 def _run_flow(flow, params):
     """Run a flow on the embedded Prefect server; a failure becomes one line and a non-zero exit."""
     state = flow(params, return_state=True)
@@ -106,9 +121,9 @@ def validate(year: Year, submissions: Submissions = DEFAULT_SUBMISSIONS, config:
     from flows.cycle import collection_check
     from flows.params import CheckParams
 
-    _load(config)
     params = CheckParams(year=year, submissions=submissions.resolve(), config=config.resolve(),
                          out=out.resolve(), db=db.resolve() if db else None)
+    _preflight(params.config_dir(), params.submissions_dir(), params.db_path())
     _run_flow(collection_check, params)
     _print_years(params.db_path(), year, year)
     typer.echo(f"Báo cáo kiểm tra: {params.out_dir() / str(year) / 'validation' / 'index.html'}")
@@ -133,15 +148,14 @@ def run(
     decision = None
     if sign_off or reject:
         decision = SignOff(decision="approve" if sign_off else "reject", name=sign_off or reject, comment=comment)
-    _load(config)
     params = CycleParams(year=year, period_years=period_years, submissions=submissions.resolve(),
                          config=config.resolve(), out=out.resolve(), db=db.resolve() if db else None,
                          sign_off=decision)
+    _preflight(params.config_dir(), params.submissions_dir(), params.db_path())
     state, result = _run_flow(yearly_report, params)
     years = params.years()
     _print_years(params.db_path(), years[0], years[-1])
     outcome = result.get("sign_off") if isinstance(result, dict) else None
-    data = result if isinstance(result, dict) else (state.data.result() if hasattr(state, "data") else None)
     typer.echo(f"Kết quả: {params.out_dir() / str(year)}")
     if state.is_failed():
         typer.echo(f"Bản dự thảo bị từ chối: {state.message}")
@@ -150,7 +164,6 @@ def run(
     else:
         typer.echo("Bản DỰ THẢO đã được ghi. Ký duyệt: thidua run --year "
                    f"{year} --period-years {period_years} --sign-off \"Họ tên\" (hoặc --reject \"Họ tên\" --comment \"…\")")
-    del data
 
 
 if __name__ == "__main__":

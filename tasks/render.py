@@ -760,7 +760,6 @@ def _setup_page(doc, is_draft: bool) -> None:
 
 
 def _docx_header(doc, r: dict, prose: Prose) -> None:
-    from docx.shared import Mm
 
     left_mm, right_mm = 62, 108
     table = doc.add_table(rows=1, cols=2)
@@ -823,7 +822,6 @@ def _docx_award_table(doc, r: dict, prose: Prose) -> None:
 
 
 def _docx_signature(doc, r: dict) -> None:
-    from docx.shared import Mm
 
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)

@@ -35,3 +35,12 @@ def sample_db(tmp_path_factory) -> Path:
         validate_year(config, year, db_path)
     aggregate(config, 2020, 5, db_path)
     return db_path
+
+
+@pytest.fixture(scope="session")
+def harness():
+    """One embedded Prefect server for every flow test (it takes 20–50 s to start on 2 cores)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

@@ -11,7 +11,6 @@ import duckdb
 import openpyxl
 import pytest
 from prefect import get_client
-from prefect.testing.utilities import prefect_test_harness
 
 from factories import submission, write_xlsx
 from flows.cycle import collection_check, yearly_report
@@ -21,13 +20,6 @@ from tasks.signoff import SignOffError, record_sign_off
 
 SAMPLE = PROJECT_ROOT / "data" / "sample" / "submissions"
 WATERMARK = "DỰ THẢO"
-
-
-@pytest.fixture(scope="session")
-def harness():
-    # The embedded server needs ~20 s to start on this machine; one start serves every flow test.
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 def rows(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -133,10 +133,9 @@ def test_artifacts_are_a_no_op_outside_a_flow_run(published):
     assert publish_artifacts(summary, paths) == []
 
 
-def test_artifacts_inside_a_flow_run_use_stable_keys(published):
+def test_artifacts_inside_a_flow_run_use_stable_keys(harness, published):
     from prefect import flow
     from prefect.artifacts import Artifact
-    from prefect.testing.utilities import prefect_test_harness
 
     summary, paths, _ = published
 
@@ -144,10 +143,9 @@ def test_artifacts_inside_a_flow_run_use_stable_keys(published):
     def publish_flow():
         return publish_artifacts(summary, paths)
 
-    with prefect_test_harness(server_startup_timeout=180):
-        keys = publish_flow()
-        markdown = Artifact.get(f"thidua-validation-{YEAR}")
-        table = Artifact.get(f"thidua-validation-status-{YEAR}")
+    keys = publish_flow()
+    markdown = Artifact.get(f"thidua-validation-{YEAR}")
+    table = Artifact.get(f"thidua-validation-status-{YEAR}")
     assert keys == [f"thidua-validation-status-{YEAR}", f"thidua-validation-{YEAR}"]
     assert "Chưa nộp: LKB" in markdown.data
     assert '"ma_don_vi": "LKB"' in table.data and '"trang_thai": "missing"' in table.data
