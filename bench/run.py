@@ -108,15 +108,19 @@ def part_floor(args) -> dict:
     clock = time.perf_counter()
     base = str(args.data / "*" / "submissions" / str(args.year) / "*")
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
+    # The dialect is given, not sniffed: sniffing each of 8,000 small files was 8x slower, and
+    # without union_by_name the first file's sniffed dialect misread quoted "6,54" decimals.
+    dialect = "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"'"
     rows = con.execute(
-        """
+        f"""
         with
         indicators as (
             select ma_chi_tieu, try_cast(replace(gia_tri, ',', '.') as double) as gia_tri
-            from read_csv($ind, all_varchar = true, union_by_name = true)
+            from read_csv($ind, {dialect})
         ),
         awards as (
-            select hinh_thuc, doi_tuong from read_csv($awd, all_varchar = true, union_by_name = true)
+            select hinh_thuc, doi_tuong from read_csv($awd, {dialect})
         ),
         final as (
             select 'chi_tieu' as bang, ma_chi_tieu as khoa, null as khoa_2, sum(gia_tri) as gia_tri, count(*) as so_dong
