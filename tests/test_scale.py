@@ -186,3 +186,17 @@ def test_province_run_rolls_up_every_child_cycle(harness, tmp_path):
                if r["ma_chi_tieu"] == "so_ho")
     assert so_ho == sums
     con.close()
+
+
+def test_district_run_flow_writes_what_the_plain_cycle_writes(harness, tmp_path):
+    from flows.scale import district_run
+
+    data = tmp_path / "data"
+    generate.generate(scale="district", fmt="xlsx", out=data, communes=1, processes=1)
+    folder = data / "HUYEN01"
+    result = district_run(folder=folder, year=YEAR, out_dir=tmp_path / "flow")
+    plain = district_cycle(folder=folder, year=YEAR, out_dir=tmp_path / "plain")
+    assert (result["accepted"], result["rejected"], result["missing"]) == (plain.accepted, 0, 0) == (21, 0, 0)
+    for name in ("district_indicators.csv", "award_table.csv"):
+        assert (tmp_path / "flow" / str(YEAR) / name).read_text(encoding="utf-8") == \
+            (tmp_path / "plain" / str(YEAR) / name).read_text(encoding="utf-8")
