@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +31,9 @@ CHILD = """
 import sys
 from pathlib import Path
 from tasks.config import load_config
+import shutil
 db, out, submissions, year, stages = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split(",")
+checkpoints = Path(sys.argv[6]) if len(sys.argv) > 6 else None
 from tasks.ingest import ingest_year
 from tasks.aggregate import aggregate, write_outputs
 if "validate" in stages:
@@ -46,22 +49,25 @@ for stage in stages:
     elif stage == "aggregate":
         aggregate(config, year, 1, db)
         write_outputs(config, year, 1, db, out)
+    if checkpoints:  # every stage has closed the database when it returns: a copy is consistent
+        shutil.copytree(db.parent, checkpoints / stage)
     print("done", stage, flush=True)
 """
 
 
-def _child(db: Path, out: Path, stages) -> subprocess.Popen:
+def _child(db: Path, out: Path, stages, checkpoints: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "GX_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(db), str(out), str(SAMPLE), str(YEAR), ",".join(stages)],
+        [sys.executable, "-c", CHILD, str(db), str(out), str(SAMPLE), str(YEAR), ",".join(stages),
+         *([str(checkpoints)] if checkpoints else [])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT, env=env,
     )
 
 
-def _run_to_end(db: Path, out: Path, stages=STAGES) -> dict[str, float]:
-    """Run the stages undisturbed in a child; the seconds each took."""
-    proc = _child(db, out, stages)
+def _run_to_end(db: Path, out: Path, checkpoints: Path) -> dict[str, float]:
+    """Run the cycle undisturbed in a child, copying the folder after each stage; the seconds each took."""
+    proc = _child(db, out, STAGES, checkpoints)
     times, started = {}, {}
     for line in proc.stdout:
         word, *stage = line.split()
@@ -74,8 +80,8 @@ def _run_to_end(db: Path, out: Path, stages=STAGES) -> dict[str, float]:
 
 
 def _kill_inside(db: Path, out: Path, stage: str, after: float) -> bool:
-    """Start the whole cycle, SIGKILL it `after` seconds into `stage`; False if it ended first."""
-    proc = _child(db, out, STAGES)
+    """Run the cycle from `stage` on, SIGKILL it `after` seconds into `stage`; False if it ended first."""
+    proc = _child(db, out, STAGES[STAGES.index(stage):])
     for line in proc.stdout:
         if line.split() == ["start", stage]:
             break
@@ -149,9 +155,10 @@ def half_versions(db: Path) -> list:
 @pytest.fixture(scope="module")
 def undisturbed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("undisturbed")
-    times = _run_to_end(folder / "t.duckdb", folder / "out")
+    checkpoints = tmp_path_factory.mktemp("checkpoints")
     db, out = folder / "t.duckdb", folder / "out"
-    return times, {"ingest": snapshot(db, out, ("ingest",)), "all": snapshot(db, out)}
+    times = _run_to_end(db, out, checkpoints)
+    return times, checkpoints, {"ingest": snapshot(db, out, ("ingest",)), "all": snapshot(db, out)}
 
 
 def _rerun_in_process(db: Path, out: Path, killed: str) -> tuple[str, ...]:
@@ -180,8 +187,11 @@ KILLS = [("ingest", round(_RANDOM.uniform(0.05, 0.95), 2)) for _ in range(3)] + 
 
 @pytest.mark.parametrize("stage, fraction", KILLS, ids=[f"{s}-{f}" for s, f in KILLS])
 def test_sigkill_then_rerun_ends_where_an_undisturbed_run_ends(tmp_path, undisturbed, stage, fraction):
-    times, snapshots = undisturbed
+    times, checkpoints, snapshots = undisturbed
     db, out = tmp_path / "t.duckdb", tmp_path / "out"
+    if stage != STAGES[0]:
+        # Start from the undisturbed state just before this stage, as a real run would reach it.
+        shutil.copytree(checkpoints / STAGES[STAGES.index(stage) - 1], tmp_path, dirs_exist_ok=True)
 
     assert _kill_inside(db, out, stage, after=fraction * times[stage]), "the run ended before the kill"
     assert [problem for problem in half_versions(db) if problem[1]] == []
