@@ -204,13 +204,14 @@ def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationS
     started_at = dt.datetime.now()
     run_id = f"validate-{year}-{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     project_dir = gx_project_dir(db_path, year)
-    context = gx_context(project_dir)
     settings = config.settings
     sql_params = {"nam": year, "threshold": settings.yoy_change_threshold, "min_base": settings.yoy_min_base}
     words = {"nguong_pct": f"{settings.yoy_change_threshold * 100:g}"}
     success = True
     records: list[dict] = []
     with open_db(db_path) as con:
+        # The GX project is touched only once this run holds the database: a refused run writes nothing.
+        context = gx_context(project_dir)
         load_reference(con, config)
         # A rerun replaces the year's previous validation findings; the run table keeps history.
         con.execute("delete from finding where stage = 'validate' and nam = ?", [year])
