@@ -116,26 +116,32 @@ def _mark_formula_cells(path: Path, book: Workbook, members: set[str]) -> None:
     except Exception:  # calamine read it; a second opinion failing must not lose the file
         return
     try:
-        for ws in wb.worksheets:
-            sheet = book.sheets.get(ws.title)
-            if sheet is None or getattr(ws, "_worksheet_path", None) not in members:
-                continue
-            for row in ws.iter_rows():
-                for cell in row:
-                    if cell.data_type not in ("f", "e") or cell.value is None:
-                        continue
-                    r, c = cell.row - 1, cell.column - 1
-                    while len(sheet.rows) <= r:
-                        sheet.rows.append([])
-                    line = sheet.rows[r]
-                    while len(line) <= c:
-                        line.append("")
-                    if not is_blank(line[c]):
-                        continue  # a formula whose result Excel saved: that result is the value
-                    text = cell.value if isinstance(cell.value, str) else str(cell.value)
-                    line[c] = ProblemCell("error" if cell.data_type == "e" else "formula", text)
+        _mark_sheets(wb, book, members)
+    except Exception:  # damaged beyond what calamine noticed: keep calamine's reading of the cells
+        pass
     finally:
         wb.close()
+
+
+def _mark_sheets(wb, book: Workbook, members: set[str]) -> None:
+    for ws in wb.worksheets:
+        sheet = book.sheets.get(ws.title)
+        if sheet is None or getattr(ws, "_worksheet_path", None) not in members:
+            continue
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type not in ("f", "e") or cell.value is None:
+                    continue
+                r, c = cell.row - 1, cell.column - 1
+                while len(sheet.rows) <= r:
+                    sheet.rows.append([])
+                line = sheet.rows[r]
+                while len(line) <= c:
+                    line.append("")
+                if not is_blank(line[c]):
+                    continue  # a formula whose result Excel saved: that result is the value
+                text = cell.value if isinstance(cell.value, str) else str(cell.value)
+                line[c] = ProblemCell("error" if cell.data_type == "e" else "formula", text)
 
 
 def _read_csv_folder(path: Path) -> Workbook:

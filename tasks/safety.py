@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def scan_xlsx(path: Path) -> ZipScan:
                     scan.members_with_formulas.append(info.filename)
     except UnsafeWorkbook:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+            ValueError) as exc:
         # Left to the reader, which words these for the clerk; only the budget is this guard's job.
         raise NotAZip(str(exc)) from None
     return scan

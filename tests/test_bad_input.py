@@ -13,7 +13,7 @@ from tasks.ingest import _JUNK, ingest_year
 from tests.bad_inputs import big
 from tests.bad_inputs.corpus import (
     AWARD_HEADER, DATE_CELL, UNIT, YEAR, _add_sheet, _error, _formula, _hide, _merge, _rename, award_date,
-    award_labels, base, both_forms, chi_tieu_value, csv_empty_folder, csv_extra_file, csv_folder, csv_text,
+    award_labels, base, both_forms, corrupted_deflate, chi_tieu_value, csv_empty_folder, csv_extra_file, csv_folder, csv_text,
     dot_file_beside, edited, excel_lock_file, os_litter, formula_with_cached_value, header_in_row, info, raw_bytes, renamed_xlsx,
     symlink_to_outside, truncated, xlsx,
 )
@@ -98,6 +98,8 @@ CASES = [
      {("dinh_dang_khong_ho_tro", C, None, None)}, None, None),
     ("empty file", raw_bytes(b"", f"{UNIT}.xlsx"), "rejected", {("tep_khong_doc_duoc", C, None, None)}, None,
      "0 byte"),
+    ("damaged compressed sheet", corrupted_deflate, "rejected", {("tep_khong_doc_duoc", C, None, None)}, None,
+     "bị hỏng"),
     ("truncated xlsx", truncated, "rejected", {("tep_khong_doc_duoc", C, None, None)}, None, "bị hỏng"),
     ("text file named .xlsx", raw_bytes("không phải Excel".encode(), f"{UNIT}.xlsx"), "rejected",
      {("tep_khong_doc_duoc", C, None, None)}, None, "không mở được"),

@@ -124,6 +124,19 @@ def truncated(year_dir: Path) -> None:
     path.write_bytes(path.read_bytes()[:700])
 
 
+def corrupted_deflate(year_dir: Path) -> None:
+    """A workbook whose chi_tieu sheet has damaged compressed bytes (zlib, not zipfile, notices)."""
+    path = write_xlsx(year_dir / f"{UNIT}.xlsx", base())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet2.xml")
+    blob = bytearray(path.read_bytes())
+    name_len, extra_len = int.from_bytes(blob[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(blob[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    blob[start:start + 12] = b"\xff" * 12
+    path.write_bytes(bytes(blob))
+
+
 def renamed_xlsx(suffix: str):
     """A real workbook saved under another extension (.xlsm, .ods, ...)."""
     def build(year_dir: Path) -> None:
