@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from tasks.config import Config
 from tasks.db import load_reference, materialize, open_db
+from tasks.safety import neutralise
 
 # Dependency order: each file reads only reference, staging, status and the files before it.
 MART_FILES = (
@@ -61,8 +62,6 @@ PERIOD_COLUMNS = (
 )
 AWARD_COLUMNS = ("hinh_thuc", "doi_tuong", "nam", "so_luong")
 
-# Excel and LibreOffice run a cell starting with these as a formula (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def aggregate(config: Config, year: int, period_years: int, db_path: Path) -> None:
@@ -155,17 +154,10 @@ def _write_csv(path: Path, columns: tuple[tuple[str, str], ...], rows: list[dict
         writer.writerow([header for header, _ in columns])
         for row in rows:
             writer.writerow([
-                csv_number(row[key]) if not isinstance(row[key], str) else row[key]
+                csv_number(row[key]) if not isinstance(row[key], str) else neutralise(row[key])
                 for _, key in columns
             ])
     return path
-
-
-def safe_cell(value):
-    """A text that a spreadsheet would run as a formula is stored with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _number_format(decimals: int | None) -> str:
@@ -230,15 +222,15 @@ def _write_xlsx(path: Path, config: Config, year: int, first_year: int, district
 def _table(sheet, title: str, headers: list[str], rows: list[tuple[list, int | None]],
            numeric_columns: tuple[int, ...], widths: tuple[int, ...]) -> None:
     """Title row, bold header row, then values; numbers keep full precision, shown to their decimals."""
-    sheet.append([safe_cell(title)])
+    sheet.append([neutralise(title)])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([safe_cell(h) for h in headers])
+    sheet.append([neutralise(h) for h in headers])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for values, decimals in rows:
-        sheet.append([safe_cell(v) for v in values])
+        sheet.append([neutralise(v) for v in values])
         for col in numeric_columns:
             sheet.cell(row=sheet.max_row, column=col).number_format = _number_format(decimals)
     for col, width in enumerate(widths, start=1):

@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
-from tasks.safety import FORMULA_START, neutralise
+from tasks.safety import FORMULA_START, forbid_scripts, neutralise
 from tasks.validate import ValidationSummary, gx_context
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates" / "validation"
@@ -112,7 +112,9 @@ def _latest_run(con, year: int) -> dict:
 
 def build_data_docs(project_dir: Path, *, run_id: str, target: Path) -> Path:
     """Build the year's GX Data Docs into `target`; return its index.html."""
-    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ValidationResultIdentifier,
+    )
 
     context = gx_context(project_dir)
     site = {
@@ -127,6 +129,9 @@ def build_data_docs(project_dir: Path, *, run_id: str, target: Path) -> Path:
     keys = [k for k in context.validation_results_store.list_keys()
             if isinstance(k, ValidationResultIdentifier) and k.run_id.run_name == run_id]
     context.build_data_docs(site_names=["thidua"], resource_identifiers=keys or None)
+    # Data Docs print submitted values into their pages; offline their CDN scripts load nothing
+    # anyway, so forbidding every script costs nothing and keeps a planted <script> inert.
+    forbid_scripts(target)
     return target / "index.html"
 
 

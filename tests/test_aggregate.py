@@ -8,7 +8,7 @@ import itertools
 import openpyxl
 import pytest
 
-from tasks.aggregate import aggregate, csv_number, safe_cell, write_outputs
+from tasks.aggregate import aggregate, csv_number, write_outputs
 from tasks.config import load_config
 from tasks.db import open_db
 
@@ -305,15 +305,6 @@ def test_narrative_holds_accepted_paragraphs_in_registry_order(config, db_path):
 )
 def test_csv_numbers_keep_full_precision_with_a_point(value, text):
     assert csv_number(value) == text
-
-
-@pytest.mark.parametrize(
-    "value, stored",
-    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("Xã Thường Lạc", "Xã Thường Lạc"), (-2.5, -2.5)],
-)
-def test_spreadsheet_formulas_are_neutralised(value, stored):
-    assert safe_cell(value) == stored
 
 
 def test_write_outputs_writes_contract_files(config, db_path, tmp_path):
