@@ -8,21 +8,12 @@ import pytest
 
 from tasks.aggregate import write_outputs
 from tasks.config import PROJECT_ROOT, load_config
+from tests.seed import SEED_AWARDS
 
 SAMPLE = PROJECT_ROOT / "data" / "sample" / "submissions"
 YEARS = range(2016, 2021)
 
 
-# Section III of the seed report: (hinh_thuc, doi_tuong) -> counts 2016..2020.
-SEED_AWARDS = {
-    ("giay_khen", "tap_the"): (132, 174, 198, 126, 45),
-    ("giay_khen", "ca_nhan"): (672, 701, 806, 862, 260),
-    ("lao_dong_tien_tien", "tap_the"): (67, 71, 62, 69, 33),
-    ("lao_dong_tien_tien", "ca_nhan"): (890, 983, 1093, 1198, 232),
-    ("chien_si_tien_tien", "tap_the"): (15, 9, 12, 11, 10),
-    ("chien_si_tien_tien", "ca_nhan"): (121, 137, 147, 142, 138),
-    ("chien_si_thi_dua_co_so", "ca_nhan"): (144, 138, 212, 208, 30),
-}
 
 # The seed's figures as printed (so "25,2" is checked to one decimal, "91,30" to two).
 SEED_YEAR_FIGURES = [

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
 import unicodedata
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import docx
 import pytest
@@ -18,20 +17,11 @@ from tasks.config import Config, load_config
 from tasks.db import open_db
 from tasks.formatting import format_number
 from tasks.render import RenderError, render_report
+from tests.seed import SEED_AWARDS
 
 YEARS = range(2016, 2021)
 COMMUNES = ("TTT", "TP1", "TP2", "TL", "TTHA", "LKA", "LKB", "LT", "PTA", "PTB")
 
-# Section III of the seed report: (hinh_thuc, doi_tuong) -> counts 2016..2020.
-SEED_AWARDS = {
-    ("giay_khen", "tap_the"): (132, 174, 198, 126, 45),
-    ("giay_khen", "ca_nhan"): (672, 701, 806, 862, 260),
-    ("lao_dong_tien_tien", "tap_the"): (67, 71, 62, 69, 33),
-    ("lao_dong_tien_tien", "ca_nhan"): (890, 983, 1093, 1198, 232),
-    ("chien_si_tien_tien", "tap_the"): (15, 9, 12, 11, 10),
-    ("chien_si_tien_tien", "ca_nhan"): (121, 137, 147, 142, 138),
-    ("chien_si_thi_dua_co_so", "ca_nhan"): (144, 138, 212, 208, 30),
-}
 
 
 def _by_year(values: dict, year: int, default):

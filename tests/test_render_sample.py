@@ -9,11 +9,9 @@ import docx
 import pytest
 
 from tasks.config import load_config
+from tasks.formatting import format_number
 from tasks.render import render_report
 from tests.test_render import SEED_AWARDS, SEED_SENTENCE_FIGURES, full_text
-from tasks.formatting import format_number
-
-
 
 
 @pytest.fixture(scope="module")

@@ -15,22 +15,13 @@ import yaml
 from tasks.config import PROJECT_ROOT, load_config
 from tasks.parsing import parse_date, parse_number
 from tasks.readers import read_submission
+from tests.seed import SEED_AWARDS
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 SUBMISSIONS = SAMPLE_DIR / "submissions"
 YEARS = (2016, 2017, 2018, 2019, 2020)
 COMMUNES = ("TTT", "TP1", "TP2", "TL", "TTHA", "LKA", "LKB", "LT", "PTA", "PTB")
 
-# Section III of the seed report: (hinh_thuc, doi_tuong) -> rows per year 2016..2020.
-SEED_AWARDS = {
-    ("giay_khen", "tap_the"): (132, 174, 198, 126, 45),
-    ("giay_khen", "ca_nhan"): (672, 701, 806, 862, 260),
-    ("lao_dong_tien_tien", "tap_the"): (67, 71, 62, 69, 33),
-    ("lao_dong_tien_tien", "ca_nhan"): (890, 983, 1093, 1198, 232),
-    ("chien_si_tien_tien", "tap_the"): (15, 9, 12, 11, 10),
-    ("chien_si_tien_tien", "ca_nhan"): (121, 137, 147, 142, 138),
-    ("chien_si_thi_dua_co_so", "ca_nhan"): (144, 138, 212, 208, 30),
-}
 AWARD_CASES = [(y, h, d, counts[i]) for (h, d), counts in SEED_AWARDS.items() for i, y in enumerate(YEARS)]
 
 # (year, what, expected): "ratio" = 100 × Σ numerator ÷ Σ denominator, rounded to the shown decimals.
