@@ -25,7 +25,7 @@ from tasks.aggregate import aggregate as aggregate_marts
 from tasks.aggregate import write_outputs
 from tasks.config import PROJECT_ROOT, load_config
 from tasks.ingest import ingest_year
-from tasks.rollup import ChildRun, child_folders, district_cycle, rollup
+from tasks.rollup import ChildRun, child_counts, child_folders, district_cycle, rollup
 from tasks.validate import validate_year
 
 # Children of a nation run are whole districts: one task each keeps Prefect's cost per child to a
@@ -130,10 +130,12 @@ def province_run_on_workers(parent_dir: Path, year: int, out_dir: Path, period_y
         state = states[fr.id]
         code = load_config(folder / "config").district.code
         db = out_dir / folder.name / "thidua.duckdb"
-        runs.append(ChildRun(code, str(folder), str(db) if db.exists() else None,
-                             "ok" if state.is_completed() else "failed",
-                             None if state.is_completed() else (state.message or state.name),
-                             time.perf_counter() - started))
+        ok = state.is_completed() and db.exists()
+        run = ChildRun(code, str(folder), str(db) if db.exists() else None, "ok" if ok else "failed",
+                       None if ok else (state.message or state.name), time.perf_counter() - started)
+        if ok:
+            run.accepted, run.rejected, run.missing = child_counts(db, year)
+        runs.append(run)
     written = roll_up(runs=runs, year=year, db_path=out_dir / "rollup.duckdb", out_dir=out_dir)
     return _summary(runs, written)
 

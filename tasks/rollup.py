@@ -13,6 +13,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from tasks.aggregate import aggregate, csv_number, write_outputs
 from tasks.config import load_config
 from tasks.db import materialize, open_db, sql_text
@@ -94,6 +96,15 @@ def district_cycle(*, folder: Path | str, year: int, out_dir: Path | str, period
                         f"{type(exc).__name__}: {str(exc)[:500]}", time.perf_counter() - started, seconds)
     return ChildRun(code, str(folder), str(db_path), "ok", None, time.perf_counter() - started, seconds,
                     summary.count("accepted"), summary.count("rejected"), summary.count("missing"))
+
+
+def child_counts(db_path: Path | str, year: int) -> tuple[int, int, int]:
+    """(accepted, rejected, missing) units of a finished child file, read without locking it for writing."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql_text("rollup/child_status_counts"), {"nam": year}).fetchone()
+    finally:
+        con.close()
 
 
 def rollup(*, runs: list[ChildRun], year: int, db_path: Path | str, out_dir: Path | str | None = None) -> list[Path]:
