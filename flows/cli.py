@@ -166,5 +166,25 @@ def run(
                    f"{year} --period-years {period_years} --sign-off \"Họ tên\" (hoặc --reject \"Họ tên\" --comment \"…\")")
 
 
+@app.command()
+def scale(
+    year: Year,
+    parent: Annotated[Path, typer.Option("--parent", help="Thư mục cha: mỗi thư mục con là một huyện/xã "
+                                         "(config/ và submissions/<năm>/)")],
+    out: Out = Path("out-scale"),
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Số tiến trình song song (mặc định: số lõi)", min=1)] = None,
+    period_years: Annotated[int, typer.Option("--period-years", min=1, max=10)] = 1,
+) -> None:
+    """Chạy nhiều đơn vị cấp huyện song song (tỉnh, toàn quốc) rồi tổng hợp chung."""
+    from flows.scale import run_province
+
+    if not parent.is_dir():
+        _fail(f"{parent}: không tìm thấy thư mục (folder not found)")
+    result = run_province(parent.resolve(), year, out.resolve(), workers=workers, period_years=period_years)
+    for key in ("children", "failed", "accepted", "rejected", "missing", "outputs"):
+        if key in result:
+            typer.echo(f"{key}: {result[key]}")
+
+
 if __name__ == "__main__":
     app()
