@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 import random
 import shutil
@@ -21,10 +20,7 @@ from tasks.config import PROJECT_ROOT, load_config
 
 SAMPLE = PROJECT_ROOT / "data" / "sample" / "submissions"
 YEAR = 2020
-HAS_VALIDATE = importlib.util.find_spec("tasks.validate") is not None
-STAGES = ("ingest", "validate", "aggregate") if HAS_VALIDATE else ("ingest", "aggregate")
-
-pytestmark = pytest.mark.skipif(not (SAMPLE / str(YEAR)).is_dir(), reason="the shipped sample is not there yet")
+STAGES = ("ingest", "validate", "aggregate")
 
 # The child prints a line at each stage boundary so the parent can aim its kill inside a stage.
 CHILD = """
@@ -181,7 +177,7 @@ def _rerun_in_process(db: Path, out: Path, killed: str) -> tuple[str, ...]:
 # Where to kill: a stage and a fraction of its undisturbed duration (seeded, so a failure replays).
 _RANDOM = random.Random(8)
 KILLS = [("ingest", round(_RANDOM.uniform(0.05, 0.95), 2)) for _ in range(3)] + [
-    ("validate", round(_RANDOM.uniform(0.2, 0.8), 2)) for _ in range(1 if HAS_VALIDATE else 0)] + [
+    ("validate", round(_RANDOM.uniform(0.2, 0.8), 2)) for _ in range(1)] + [
     ("aggregate", round(_RANDOM.uniform(0.1, 0.7), 2))]
 
 

@@ -95,7 +95,6 @@ def test_approval_records_validation_run_and_hashes_of_reviewed_draft(harness, t
     assert stages == ["render", "sign_off", "final"]
 
 
-@pytest.mark.skipif(not (SAMPLE / "2020").is_dir(), reason="the shipped sample is not there yet")
 def test_sample_year_rerun_rereads_only_resent_file_and_lists_changes(harness, tmp_path):
     subs = tmp_path / "submissions"
     shutil.copytree(SAMPLE / "2020", subs / "2020")

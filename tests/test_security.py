@@ -105,6 +105,9 @@ def cycle(tmp_path_factory):
     """ingest → validate → publish → aggregate → render over the hostile folder; every file it wrote."""
     from tasks.aggregate import aggregate, write_outputs
     from tasks.ingest import ingest_year
+    from tasks.publish import publish_validation
+    from tasks.render import render_report
+    from tasks.validate import validate_year
 
     root = tmp_path_factory.mktemp("hostile")
     subs, out = root / "subs", root / "out"
@@ -113,27 +116,13 @@ def cycle(tmp_path_factory):
     config = load_config()
     before = {p for p in root.rglob("*")}
     ingest_year(config, subs, YEAR, db)
-    stages = {"ingest"}
-    try:
-        from tasks.publish import publish_validation
-        from tasks.validate import validate_year
-    except ImportError:
-        pass
-    else:
-        validate_year(config, YEAR, db)
-        publish_validation(config, YEAR, db, out)
-        stages |= {"validate", "publish"}
+    validate_year(config, YEAR, db)
+    publish_validation(config, YEAR, db, out)
     aggregate(config, YEAR, 1, db)
     write_outputs(config, YEAR, 1, db, out)
-    try:
-        from tasks.render import render_report
-    except ImportError:
-        pass
-    else:
-        render_report(config, YEAR, 1, db, out)
-        stages.add("render")
+    render_report(config, YEAR, 1, db, out)
     written = sorted(p for p in root.rglob("*") if p not in before and p.is_file())
-    return {"root": root, "subs": subs, "out": out, "db": db, "written": written, "stages": stages}
+    return {"root": root, "subs": subs, "out": out, "db": db, "written": written}
 
 
 def _files(cycle, suffix: str) -> list[Path]:
@@ -179,8 +168,6 @@ def test_no_workbook_the_cycle_writes_holds_a_formula(cycle):
 
 
 def test_feedback_workbooks_show_the_hostile_value_as_typed(cycle):
-    if "publish" not in cycle["stages"]:
-        pytest.skip("tasks/publish.py is not there yet")
     feedback = [p for p in _files(cycle, ".xlsx") if p.name.startswith("phan_hoi_TP1")]
     assert feedback
     texts = [c.value for ws in openpyxl.load_workbook(feedback[0]).worksheets for row in ws.iter_rows()
@@ -211,8 +198,6 @@ def test_html_pages_escape_submitted_markup(cycle):
 
 
 def test_markdown_draft_shows_markup_and_links_literally(cycle):
-    if "render" not in cycle["stages"]:
-        pytest.skip("tasks/render.py is not there yet")
     (draft,) = [p for p in _files(cycle, ".md") if p.name.startswith("bao_cao_")]
     text = draft.read_text(encoding="utf-8")
     assert "Đời sống văn hóa" in text
@@ -223,8 +208,6 @@ def test_markdown_draft_shows_markup_and_links_literally(cycle):
 
 
 def test_personal_names_never_reach_the_report_draft(cycle):
-    if "render" not in cycle["stages"]:
-        pytest.skip("tasks/render.py is not there yet")
     import docx
 
     drafts = [p for p in cycle["written"] if p.name.startswith("bao_cao_")]
@@ -288,8 +271,6 @@ def test_forbid_scripts_stops_an_unescaped_script(tmp_path):
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
 def test_data_docs_do_not_run_submitted_script(cycle, tmp_path):
     """GX Data Docs print unexpected values as raw HTML; publish must make those pages script-free."""
-    if "publish" not in cycle["stages"]:
-        pytest.skip("tasks/publish.py is not there yet")
     pages = [p for p in cycle["written"] if p.suffix == ".html" and "data_docs" in p.parts
              and SCRIPT in p.read_text(encoding="utf-8")]
     assert pages, "the hostile award title should appear in the stg_award Data Docs page"
