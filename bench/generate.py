@@ -34,7 +34,6 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import yaml
 
@@ -216,23 +215,10 @@ def submission(seed: int, folder_code: str, unit: dict, year: int, fmt: str) -> 
     }
 
 
-class _FixedTimeZip(ZipFile):
-    """Every member stamped FIXED_AT, so an unchanged workbook is byte-for-byte the same."""
-
-    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
-        if not isinstance(zinfo_or_arcname, ZipInfo):
-            zinfo_or_arcname = ZipInfo(zinfo_or_arcname, date_time=FIXED_AT.timetuple()[:6])
-            zinfo_or_arcname.compress_type = ZIP_DEFLATED
-        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
-
-    def write(self, filename, arcname=None, *args, **kwargs):
-        # write-only worksheets are streamed to temp files; their mtime would leak into the zip.
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
-
-
 def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> None:
     from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
+
+    from tasks.workbook_templates import save_reproducible
 
     # write_only streams rows instead of building a cell object per value: several times faster.
     wb = Workbook(write_only=True)
@@ -240,10 +226,7 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> None:
         ws = wb.create_sheet(name)
         for row in rows:
             ws.append(row)
-    wb.properties.created = FIXED_AT
-    wb.properties.modified = FIXED_AT
-    with _FixedTimeZip(path, "w", ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()
+    save_reproducible(wb, path, FIXED_AT)
 
 
 def write_csv_folder(folder: Path, sheets: dict[str, list[list[object]]]) -> None:

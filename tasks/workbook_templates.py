@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -99,3 +102,29 @@ def _dropdown(ws, source: str, cells: str, error: str) -> None:
                         errorTitle="Giá trị không hợp lệ", error=error)
     dv.add(cells)
     ws.add_data_validation(dv)
+
+
+class _FixedTimeZip(ZipFile):
+    """A zip whose members all carry one timestamp, so an unchanged workbook is byte-for-byte the same."""
+
+    def __init__(self, *args, stamped_at: dt.datetime, **kwargs):
+        self.stamped_at = stamped_at
+        super().__init__(*args, **kwargs)
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
+        if not isinstance(zinfo_or_arcname, ZipInfo):
+            zinfo_or_arcname = ZipInfo(zinfo_or_arcname, date_time=self.stamped_at.timetuple()[:6])
+            zinfo_or_arcname.compress_type = ZIP_DEFLATED
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs):
+        # write-only worksheets are streamed to temp files; their mtime would leak into the zip.
+        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
+
+
+def save_reproducible(wb: Workbook, path: Path, at: dt.datetime) -> None:
+    """Save with every date inside the file set to `at` (openpyxl's save stamps the current time)."""
+    wb.properties.created = at
+    wb.properties.modified = at
+    with _FixedTimeZip(path, "w", ZIP_DEFLATED, stamped_at=at) as archive:
+        ExcelWriter(wb, archive).save()

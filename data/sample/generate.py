@@ -20,16 +20,15 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script from any folder
 
 from openpyxl import Workbook  # noqa: E402
-from openpyxl.writer.excel import ExcelWriter  # noqa: E402
 
 from tasks.config import Config, Unit, load_config  # noqa: E402
+from tasks.workbook_templates import save_reproducible  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "submissions"
 YEARS = (2016, 2017, 2018, 2019, 2020)
@@ -823,19 +822,6 @@ def sheet_rows(config: Config, sub: Submission) -> dict[str, list[list[object]]]
     return sheets
 
 
-class _FixedTimeZip(ZipFile):
-    """A zip whose members all carry FIXED_AT, so an unchanged workbook is byte-for-byte the same."""
-
-    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
-        if not isinstance(zinfo_or_arcname, ZipInfo):
-            zinfo_or_arcname = ZipInfo(zinfo_or_arcname, date_time=FIXED_AT.timetuple()[:6])
-            zinfo_or_arcname.compress_type = ZIP_DEFLATED
-        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
-
-    def write(self, filename, arcname=None, *args, **kwargs):
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
-
-
 def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> None:
     wb = Workbook()
     wb.remove(wb.active)
@@ -852,10 +838,7 @@ def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> None:
         ws.column_dimensions["C"].width = 36
     wb.properties.creator = "Hồng Ngự sample generator"
     wb.properties.lastModifiedBy = "Hồng Ngự sample generator"
-    wb.properties.created = FIXED_AT
-    wb.properties.modified = FIXED_AT
-    # openpyxl's save_workbook stamps the current time; ExcelWriter keeps the fixed one.
-    ExcelWriter(wb, _FixedTimeZip(path, "w", ZIP_DEFLATED)).save()
+    save_reproducible(wb, path, FIXED_AT)
 
 
 def write_csv_folder(folder: Path, sheets: dict[str, list[list[object]]], *, bom: bool) -> None:
