@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from tasks.config import PROJECT_ROOT, Config, Indicator
-from tasks.db import open_db
+from tasks.db import open_db, query
 from tasks.formatting import (
     MISSING,
     clean_text,
@@ -120,12 +120,6 @@ def load_sections(config: Config) -> dict:
     if not isinstance(data.get("sections"), list):
         raise RenderError(f"{path}: key sections: expected a list of sections")
     return {"sections": data["sections"], "groups": data.get("groups") or []}
-
-
-def _rows(con, sql: str, params: list) -> list[dict]:
-    cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
 
 
 def _figure(ind: Indicator, row: dict | None, nam: str, sources: tuple[Source, ...]) -> Figure:
@@ -266,21 +260,13 @@ def build_context(
                 f"{db_path}: chưa có bảng {', '.join(absent)} — cần chạy bước tổng hợp (aggregate) "
                 f"cho năm {year} trước khi lập dự thảo báo cáo"
             )
-        district_rows = _rows(con, "select * from mart_district_indicators where nam between ? and ?", [first, year])
-        period_rows = (
-            _rows(con, "select * from mart_period_indicators where nam_dau = ? and nam_cuoi = ?", [first, year])
-            if "mart_period_indicators" in tables else []
-        )
-        award_rows = _rows(con, "select * from mart_award_table where nam between ? and ?", [first, year])
-        unit_rows = _rows(
-            con, "select nam, unit_code, indicator_code, source_path from mart_unit_indicators "
-                 "where nam between ? and ?", [first, year])
-        narrative_rows = _rows(
-            con, "select * from mart_narrative where nam = ? order by unit_sort_order, row_number", [year])
-        status_rows = (
-            _rows(con, "select * from submission_status where nam between ? and ?", [first, year])
-            if "submission_status" in tables else []
-        )
+        span = {"nam_dau": first, "nam_cuoi": year}
+        district_rows = query(con, "report/district_indicators", span)
+        period_rows = query(con, "report/period_indicators", span) if "mart_period_indicators" in tables else []
+        award_rows = query(con, "report/award_table", span)
+        unit_rows = query(con, "report/unit_sources", span)
+        narrative_rows = query(con, "report/narrative", {"nam_cuoi": year})
+        status_rows = query(con, "report/submission_status", span) if "submission_status" in tables else []
 
     ky = format_period(first, year)
     by_ind = _sources_by_indicator(config, unit_rows)
