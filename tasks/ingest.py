@@ -79,7 +79,13 @@ class _Rejected(Exception):
 
 
 def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path) -> IngestSummary:
-    """Ingest every file of <submissions_dir>/<year>; unchanged files are left as they are."""
+    """Ingest every file of <submissions_dir>/<year>; unchanged files are left as they are.
+
+    Two phases. Reading: every changed unit's files are read, checked and typed in Python, with
+    nothing written. Writing: the year's new versions go in ONE transaction (supersede, versions,
+    cells, staging, findings; one bulk insert per table), so a run killed at any moment leaves all
+    of them or none. Only if that write fails is the year written again unit by unit.
+    """
     submissions_dir = Path(submissions_dir)
     if not submissions_dir.is_dir():
         raise SubmissionsError(f"{submissions_dir}: không tìm thấy thư mục bài nộp (submissions folder not found)")
@@ -90,8 +96,12 @@ def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path)
         by_unit: dict[str, list[Path]] = {}
         for entry in discover(submissions_dir / str(year)):
             by_unit.setdefault(_unit_code(entry), []).append(entry)
-        for unit_code, entries in by_unit.items():
-            summary.files.extend(_ingest_unit(con, config, year, unit_code, entries, submissions_dir, summary.run_id))
+        known = _known_versions(con, year)
+        plans = [_plan_unit(config, year, unit_code, entries, submissions_dir, known.get(unit_code, _Known()))
+                 for unit_code, entries in by_unit.items()]
+        _write(con, year, summary.run_id, [p for p in plans if p.versions])
+        for plan in plans:
+            summary.files.extend(plan.outcomes())
         materialize(con, "validation/submission_status")
         con.execute(
             "insert into run_log values (?, 'ingest', ?, ?, current_timestamp, null, ?)",
@@ -122,38 +132,125 @@ def _unit_code(entry: Path) -> str:
     return (entry.name if entry.is_dir() and not entry.is_symlink() else Path(entry.name).stem).strip().upper()
 
 
-def _ingest_unit(con, config: Config, year: int, unit_code: str, entries: list[Path], root: Path,
-                 run_id: str) -> list[FileOutcome]:
-    """A unit's entries of the year: one is a submission; two (TTT.xlsx and TTT/) are both refused."""
-    shas = sorted(_entry_sha(e) for e in entries)
-    current = con.execute(
-        "select sha256, version from raw_file_version where nam = ? and unit_code = ? "
-        "and status <> 'superseded' order by version",
-        [year, unit_code],
-    ).fetchall()
-    if current and sorted(r[0] for r in current) == shas:
-        return [FileOutcome(unit_code, e.relative_to(root).as_posix(), "unchanged", current[-1][1]) for e in entries]
+# ---------------------------------------------------------------------------------------------
+# Phase 1: read. Nothing here writes; each entry becomes a _Version holding its rows for every table.
 
-    con.execute("begin transaction")
+@dataclass
+class _Known:
+    """What the database holds for one unit and year before this run."""
+    current: list[tuple[str, int, int]] = field(default_factory=list)  # (sha256, version, file_version_id)
+    max_version: int = 0
+
+
+@dataclass
+class _Staged:
+    """The typed rows of one accepted file, without file_version_id, nam and unit_code."""
+    submission: tuple  # ten_don_vi, nguoi_lap, ngay_lap
+    indicators: list[tuple]  # indicator_code, gia_tri, gia_tri_text, ghi_chu, sheet_name, row_number
+    awards: list[tuple]  # hinh_thuc ... ghi_chu, sheet_name, row_number (stg_award order)
+    narrative: list[tuple]  # muc, noi_dung, sheet_name, row_number
+
+    @property
+    def rows(self) -> int:
+        return len(self.indicators) + len(self.awards) + len(self.narrative)
+
+
+@dataclass
+class _Version:
+    """One entry of the year as it will be written: its raw_file_version row, cells, staging, findings."""
+    unit_code: str
+    source_path: str
+    file_format: str
+    sha256: str
+    size_bytes: int
+    version: int
+    status: str = "accepted"  # accepted | rejected
+    reason_vi: str | None = None
+    cells: list[tuple] = field(default_factory=list)  # raw_cell rows without file_version_id
+    staged: _Staged | None = None
+    findings: list[_Finding] = field(default_factory=list)
+
+    def reject(self, findings: list[_Finding]) -> None:
+        self.status, self.staged, self.findings = "rejected", None, findings
+        self.reason_vi = "; ".join(f.message_vi for f in findings)
+
+    def outcome(self) -> FileOutcome:
+        return FileOutcome(self.unit_code, self.source_path, self.status, self.version, self.reason_vi,
+                           rows=self.staged.rows if self.staged else 0)
+
+
+@dataclass
+class _Plan:
+    """One unit of the year: unchanged (outcomes only) or new versions to write over `previous`."""
+    unit_code: str
+    entries: list[Path]
+    versions: list[_Version] = field(default_factory=list)
+    previous: list[int] = field(default_factory=list)  # file_version_ids that the new versions supersede
+    unchanged: list[FileOutcome] = field(default_factory=list)
+
+    def outcomes(self) -> list[FileOutcome]:
+        return self.unchanged or [v.outcome() for v in self.versions]
+
+    def fail(self, exc: Exception) -> None:
+        """A fault in our own code (or the database refusing a row): every entry of the unit is refused with it."""
+        for entry, version in zip(self.entries, self.versions):
+            cells = []
+            if not entry.is_symlink():  # keep the cells as received if they can be read at all
+                try:
+                    cells = _cells(read_submission(entry))
+                except Exception:
+                    pass
+            version.cells = cells
+            version.reject([_Finding(
+                "loi_khi_nhap", "critical",
+                f"không nhập được tệp do lỗi của chương trình ({type(exc).__name__}: {str(exc)[:200]}); "
+                "tệp vẫn được lưu, Phòng Nội vụ sẽ kiểm tra",
+                fix_vi="Báo cho Phòng Nội vụ; không cần gửi lại tệp.",
+            )])
+
+
+def _known_versions(con, year: int) -> dict[str, _Known]:
+    """Every unit's versions of the year, in one query."""
+    known: dict[str, _Known] = {}
+    for unit_code, file_version_id, sha256, version, status in con.execute(
+        "select unit_code, file_version_id, sha256, version, status from raw_file_version where nam = ? "
+        "order by unit_code, version",
+        [year],
+    ).fetchall():
+        unit = known.setdefault(unit_code, _Known())
+        unit.max_version = max(unit.max_version, version)
+        if status != "superseded":
+            unit.current.append((sha256, version, file_version_id))
+    return known
+
+
+def _plan_unit(config: Config, year: int, unit_code: str, entries: list[Path], root: Path, known: _Known) -> _Plan:
+    """A unit's entries of the year: one is a submission; two (TTT.xlsx and TTT/) are both refused."""
+    plan = _Plan(unit_code, entries)
+    shas = [_entry_sha(e) for e in entries]
+    if known.current and sorted(c[0] for c in known.current) == sorted(shas):
+        plan.unchanged = [FileOutcome(unit_code, e.relative_to(root).as_posix(), "unchanged", known.current[-1][1])
+                          for e in entries]
+        return plan
+    plan.previous = [c[2] for c in known.current]
+    plan.versions = [
+        _Version(unit_code, e.relative_to(root).as_posix(), _entry_format(e), sha, _entry_size(e),
+                 known.max_version + n)
+        for n, (e, sha) in enumerate(zip(entries, shas), start=1)
+    ]
     try:
-        _supersede(con, year, unit_code)
         if len(entries) == 1:
-            outcomes = [_new_version(con, config, year, entries[0], unit_code, root, run_id)]
+            _read_version(config, year, entries[0], plan.versions[0])
         else:
-            names = ", ".join(e.relative_to(root).as_posix() for e in entries)
+            names = ", ".join(v.source_path for v in plan.versions)
             reason = (f"đơn vị {unit_code} nộp {len(entries)} bài cho cùng năm {year} ({names}); không biết bài nào "
                       "là bài chính thức nên các bài này đều bị trả lại")
-            outcomes = [_new_version(con, config, year, e, unit_code, root, run_id, duplicate_reason=reason)
-                        for e in entries]
-        con.execute("commit")
+            for entry, version in zip(entries, plan.versions):
+                _read_version(config, year, entry, version, duplicate_reason=reason)
     except Exception as exc:
         # A fault in our own code must not stop the rest of the year: keep the file, say why.
-        con.execute("rollback")
-        outcomes = _record_failure(con, year, unit_code, entries, root, run_id, exc)
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return outcomes
+        plan.fail(exc)
+    return plan
 
 
 def _entry_sha(entry: Path) -> str:
@@ -179,65 +276,11 @@ def _entry_format(entry: Path) -> str:
     return entry.suffix.lower().lstrip(".") or "khong_ro"
 
 
-def _supersede(con, year: int, unit_code: str) -> None:
-    previous = [r[0] for r in con.execute(
-        "select file_version_id from raw_file_version where nam = ? and unit_code = ? and status <> 'superseded'",
-        [year, unit_code],
-    ).fetchall()]
-    for table in _STAGING_TABLES:
-        con.execute(f"delete from {table} where file_version_id in (select unnest(?::bigint[]))", [previous])
-    con.execute(
-        "update raw_file_version set status = 'superseded' where file_version_id in (select unnest(?::bigint[]))",
-        [previous],
-    )
-
-
-def _insert_version(con, year: int, unit_code: str, entry: Path, root: Path, run_id: str) -> tuple[int, int, str]:
-    version = con.execute(
-        "select coalesce(max(version), 0) + 1 from raw_file_version where nam = ? and unit_code = ?",
-        [year, unit_code],
-    ).fetchone()[0]
-    source_path = entry.relative_to(root).as_posix()
-    file_version_id = con.execute(
-        "insert into raw_file_version (nam, unit_code, source_path, file_format, sha256, size_bytes, "
-        "version, status, ingest_run_id) values (?, ?, ?, ?, ?, ?, ?, 'accepted', ?) returning file_version_id",
-        [year, unit_code, source_path, _entry_format(entry), _entry_sha(entry), _entry_size(entry), version, run_id],
-    ).fetchone()[0]
-    return file_version_id, version, source_path
-
-
-def _record_failure(con, year, unit_code, entries, root, run_id, exc: Exception) -> list[FileOutcome]:
-    outcomes = []
-    con.execute("begin transaction")
-    try:
-        _supersede(con, year, unit_code)
-        for entry in entries:
-            file_version_id, version, source_path = _insert_version(con, year, unit_code, entry, root, run_id)
-            try:  # keep the cells as received if the fault was further on
-                _store_cells(con, file_version_id, read_submission(entry))
-            except Exception:
-                pass
-            finding = _Finding(
-                "loi_khi_nhap", "critical",
-                f"không nhập được tệp do lỗi của chương trình ({type(exc).__name__}: {str(exc)[:200]}); "
-                "tệp vẫn được lưu, Phòng Nội vụ sẽ kiểm tra",
-                fix_vi="Báo cho Phòng Nội vụ; không cần gửi lại tệp.",
-            )
-            _reject(con, run_id, year, unit_code, file_version_id, source_path, [finding])
-            outcomes.append(FileOutcome(unit_code, source_path, "rejected", version, finding.message_vi))
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return outcomes
-
-
-def _new_version(con, config: Config, year: int, entry: Path, unit_code: str, root: Path, run_id: str,
-                 duplicate_reason: str | None = None) -> FileOutcome:
-    file_version_id, version, source_path = _insert_version(con, year, unit_code, entry, root, run_id)
-    file_format = _entry_format(entry)
+def _read_version(config: Config, year: int, entry: Path, version: _Version,
+                  duplicate_reason: str | None = None) -> None:
+    """Read, check and type one entry into `version` (accepted, or rejected with its findings)."""
+    unit_code, file_format = version.unit_code, version.file_format
     findings: list[_Finding] = []
-    rows = 0
     try:
         if entry.is_symlink():
             # Following a link could read any file on the server into the database.
@@ -264,7 +307,7 @@ def _new_version(con, config: Config, year: int, entry: Path, unit_code: str, ro
         except ReadError as exc:
             raise _Rejected([_Finding("tep_khong_doc_duoc", "critical", str(exc),
                                       fix_vi="Mở lại tệp bằng Excel, lưu dạng .xlsx và gửi lại.")]) from None
-        _store_cells(con, file_version_id, book)
+        version.cells = _cells(book)
         if duplicate_reason:
             raise _Rejected([_Finding("nop_hai_bai", "critical", duplicate_reason,
                                       fix_vi="Xoá bài thừa, chỉ giữ một tệp (hoặc một thư mục CSV) cho mỗi năm.")])
@@ -276,22 +319,11 @@ def _new_version(con, config: Config, year: int, entry: Path, unit_code: str, ro
         findings.extend(_sheet_warnings(sheets))
         _check_structure(config, year, unit_code, sheets)
         findings.extend(_problem_cells(sheets))
-        rows = _stage(con, file_version_id, year, unit_code, sheets, findings)
+        version.staged = _stage(year, unit_code, sheets, findings)
     except _Rejected as rejected:
-        reason = _reject(con, run_id, year, unit_code, file_version_id, source_path, rejected.findings)
-        return FileOutcome(unit_code, source_path, "rejected", version, reason)
-    _store_findings(con, run_id, year, unit_code, file_version_id, source_path, findings)
-    return FileOutcome(unit_code, source_path, "accepted", version, rows=rows)
-
-
-def _reject(con, run_id, year, unit_code, file_version_id, source_path, findings: list[_Finding]) -> str:
-    reason = "; ".join(f.message_vi for f in findings)
-    con.execute(
-        "update raw_file_version set status = 'rejected', reason_vi = ? where file_version_id = ?",
-        [reason, file_version_id],
-    )
-    _store_findings(con, run_id, year, unit_code, file_version_id, source_path, findings)
-    return reason
+        version.reject(rejected.findings)
+        return
+    version.findings = findings
 
 
 def _sheet_warnings(tables: dict[str, "_Table"]) -> list[_Finding]:
@@ -322,28 +354,36 @@ def _problem_cells(tables: dict[str, "_Table"]) -> list[_Finding]:
     return findings
 
 
-def _store_cells(con, file_version_id: int, book: Workbook) -> None:
-    records = []
+# Column letters of the first 702 columns (A … ZZ): a cell reference per raw cell is the hot path.
+_LETTERS = [column_letter(n) for n in range(1, 703)]
+
+
+def _cells(book: Workbook) -> list[tuple]:
+    """raw_cell rows (without file_version_id) for every non-blank cell, its text exactly as received."""
+    records: list[tuple] = []
+    append = records.append
     for sheet in book.sheets.values():
         columns = SHEET_COLUMNS.get(sheet.name.strip().lower())
         header_index = find_header(sheet, columns) if columns else None
-        header = sheet.rows[header_index] if header_index is not None else []
+        names = ([cell_text(v).strip() or None for v in sheet.rows[header_index]]
+                 if header_index is not None else [])
+        sheet_name = sheet.name
         for r, row in enumerate(sheet.rows):
+            row_names = names if header_index is not None and r > header_index else ()
+            number = r + 1
             for c, value in enumerate(row):
-                if is_blank(value):
+                if type(value) is str:  # CSV and most xlsx cells: the text is the value
+                    if not value.strip():
+                        continue
+                    text = value
+                elif is_blank(value):
                     continue
-                name = None
-                if header_index is not None and r > header_index and c < len(header):
-                    name = cell_text(header[c]).strip() or None
-                records.append((file_version_id, sheet.name, r + 1, c + 1, name,
-                                f"{column_letter(c + 1)}{r + 1}", cell_text(value)))
-    if records:
-        frame = pd.DataFrame.from_records(records, columns=[
-            "file_version_id", "sheet_name", "row_number", "column_number", "column_name", "cell_ref", "value_text",
-        ])
-        con.register("_cells", frame)
-        con.execute("insert into raw_cell select * from _cells")
-        con.unregister("_cells")
+                else:
+                    text = cell_text(value)
+                letters = _LETTERS[c] if c < 702 else column_letter(c + 1)
+                append((sheet_name, number, c + 1, row_names[c] if c < len(row_names) else None,
+                        f"{letters}{number}", text))
+    return records
 
 
 @dataclass
@@ -468,8 +508,8 @@ def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str
         raise _Rejected(findings)
 
 
-def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[str, _Table],
-           findings: list[_Finding]) -> int:
+def _stage(year: int, unit_code: str, tables: dict[str, _Table], findings: list[_Finding]) -> _Staged:
+    """The typed staging rows of one file; unreadable values become findings (appended to `findings`)."""
     def bad(check: str, severity: str, table: _Table, row_number: int, column: str, value, error: CellError, fix: str):
         if isinstance(value, ProblemCell):
             return  # already a finding of its own (_problem_cells)
@@ -493,10 +533,7 @@ def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[st
     def text(key: str) -> str | None:
         return (cell_text(fields[key][1]).strip() or None) if key in fields else None
 
-    con.execute(
-        "insert into stg_submission values (?, ?, ?, ?, ?, ?)",
-        [file_version_id, year, unit_code, text("ten_don_vi"), text("nguoi_lap"), ngay_lap],
-    )
+    submission = (text("ten_don_vi"), text("nguoi_lap"), ngay_lap)
 
     indicators = []
     table = tables["chi_tieu"]
@@ -511,7 +548,7 @@ def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[st
         except CellError as exc:
             bad("gia_tri_khong_phai_so", "critical", table, row_number, "gia_tri", raw_value, exc,
                 "Nhập số theo kiểu Việt Nam: 2.780 (hàng nghìn) hoặc 4,97 (thập phân).")
-        indicators.append((file_version_id, year, unit_code, code, number, cell_text(raw_value),
+        indicators.append((code, number, cell_text(raw_value),
                            cell_text(values.get("ghi_chu")).strip() or None, table.sheet.name, row_number))
 
     awards = []
@@ -526,7 +563,7 @@ def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[st
             except CellError as exc:
                 bad("ngay_khong_hop_le", "critical", table, row_number, "ngay_quyet_dinh",
                     values["ngay_quyet_dinh"], exc, "Ghi ngày quyết định dạng 15/12/2020.")
-        awards.append((file_version_id, year, unit_code, hinh_thuc_code(hinh_thuc_text),
+        awards.append((hinh_thuc_code(hinh_thuc_text),
                        doi_tuong_code(doi_tuong_text), hinh_thuc_text, doi_tuong_text,
                        cell_text(values["ten"]).strip() or None, cell_text(values["so_quyet_dinh"]).strip() or None,
                        decided_on, cell_text(values.get("ghi_chu")).strip() or None, table.sheet.name, row_number))
@@ -535,44 +572,143 @@ def _stage(con, file_version_id: int, year: int, unit_code: str, tables: dict[st
     table = tables.get("noi_dung")
     if table is not None:
         for row_number, values in table.records():
-            narrative.append((file_version_id, year, unit_code, cell_text(values["muc"]).strip() or None,
+            narrative.append((cell_text(values["muc"]).strip() or None,
                               cell_text(values["noi_dung"]).strip() or None, table.sheet.name, row_number))
 
-    for name, rows in (("stg_indicator_value", indicators), ("stg_award", awards), ("stg_narrative", narrative)):
-        _insert_rows(con, name, rows)
-    return len(indicators) + len(awards) + len(narrative)
+    return _Staged(submission, indicators, awards, narrative)
 
 
-def _insert_rows(con, table: str, rows: list[tuple]) -> None:
-    """Bulk insert through a DataFrame: executemany takes minutes for 100,000 award rows."""
+# ---------------------------------------------------------------------------------------------
+# Phase 2: write. One transaction for all the year's new versions; unit by unit only if that fails.
+
+def _write(con, year: int, run_id: str, plans: list[_Plan]) -> None:
+    if not plans:
+        return
+    try:
+        _write_transaction(con, year, run_id, plans)
+        return
+    except Exception:
+        pass  # rolled back, nothing of it is in: write each unit on its own so one bad unit cannot stop the year
+    for plan in plans:
+        try:
+            _write_transaction(con, year, run_id, [plan])
+            continue
+        except Exception as exc:
+            plan.fail(exc)  # the database refused something of this unit: record it as our fault, cells kept
+        try:
+            _write_transaction(con, year, run_id, [plan])
+        except Exception:
+            for version in plan.versions:  # even its cells are refused: keep the version and the finding
+                version.cells = []
+            _write_transaction(con, year, run_id, [plan])
+
+
+def _write_transaction(con, year: int, run_id: str, plans: list[_Plan]) -> None:
+    versions = [v for plan in plans for v in plan.versions]
+    previous = [i for plan in plans for i in plan.previous]
+    con.execute("begin transaction")
+    try:
+        if previous:
+            # Staging of the versions being superseded goes; their raw rows and cells stay.
+            for table in _STAGING_TABLES:
+                con.execute(f"delete from {table} where file_version_id in (select unnest(?::bigint[]))", [previous])
+            con.execute("update raw_file_version set status = 'superseded' "
+                        "where file_version_id in (select unnest(?::bigint[]))", [previous])
+        ids = sorted(r[0] for r in con.execute(
+            "select nextval('seq_file_version_id') from range(?)", [len(versions)]).fetchall())
+        _insert_columns(con, "raw_file_version", {
+            "file_version_id": ids,
+            "nam": [year] * len(versions),
+            "unit_code": [v.unit_code for v in versions],
+            "source_path": [v.source_path for v in versions],
+            "file_format": [v.file_format for v in versions],
+            "sha256": [v.sha256 for v in versions],
+            "size_bytes": [v.size_bytes for v in versions],
+            "version": [v.version for v in versions],
+            "status": [v.status for v in versions],
+            "reason_vi": [v.reason_vi for v in versions],
+            "ingest_run_id": [run_id] * len(versions),
+        })
+        _insert_rows(con, "raw_cell", ("sheet_name", "row_number", "column_number", "column_name", "cell_ref",
+                                       "value_text"), ids, versions, lambda v: v.cells)
+        staged = [(i, v) for i, v in zip(ids, versions) if v.staged is not None]
+        staged_ids, staged_versions = [i for i, _ in staged], [v for _, v in staged]
+        _insert_rows(con, "stg_submission", ("ten_don_vi", "nguoi_lap", "ngay_lap"), staged_ids, staged_versions,
+                     lambda v: [v.staged.submission], year)
+        _insert_rows(con, "stg_indicator_value", ("indicator_code", "gia_tri", "gia_tri_text", "ghi_chu",
+                                                  "sheet_name", "row_number"),
+                     staged_ids, staged_versions, lambda v: v.staged.indicators, year)
+        _insert_rows(con, "stg_award", ("hinh_thuc", "doi_tuong", "hinh_thuc_text", "doi_tuong_text", "ten",
+                                         "so_quyet_dinh", "ngay_quyet_dinh", "ghi_chu", "sheet_name", "row_number"),
+                     staged_ids, staged_versions, lambda v: v.staged.awards, year)
+        _insert_rows(con, "stg_narrative", ("muc", "noi_dung", "sheet_name", "row_number"),
+                     staged_ids, staged_versions, lambda v: v.staged.narrative, year)
+        _store_findings(con, run_id, year, ids, versions)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _insert_rows(con, table: str, columns: tuple[str, ...], ids: list[int], versions: list[_Version], rows_of,
+                 year: int | None = None) -> None:
+    """One bulk insert of every version's rows of `table`, led by file_version_id (and nam, unit_code if year)."""
+    rows: list[tuple] = []
+    id_column: list[int] = []
+    unit_column: list[str] = []
+    for file_version_id, version in zip(ids, versions):
+        own = rows_of(version)
+        rows.extend(own)
+        id_column.extend([file_version_id] * len(own))
+        if year is not None:
+            unit_column.extend([version.unit_code] * len(own))
     if not rows:
         return
-    columns = [r[0] for r in con.execute(f"describe {table}").fetchall()]
-    frame = pd.DataFrame.from_records(rows, columns=columns).astype(object)
-    frame = frame.where(frame.notna(), None)
+    data: dict[str, list] = {"file_version_id": id_column}
+    if year is not None:
+        data["nam"] = [year] * len(rows)
+        data["unit_code"] = unit_column
+    data.update(zip(columns, (list(c) for c in zip(*rows))))
+    _insert_columns(con, table, data)
+
+
+def _insert_columns(con, table: str, data: dict[str, list]) -> None:
+    """Insert named columns of equal length through one registered frame.
+
+    Built column by column as object arrays: no per-row pandas work, and None stays SQL null.
+    (executemany takes ~0.5 ms a row; a frame per file and `where(notna)` were most of ingest's time.)
+    """
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()}, copy=False)
+    names = ", ".join(data)
     con.register("_rows", frame)
-    try:
-        con.execute(f"insert into {table} select * from _rows")
-    finally:
-        con.unregister("_rows")
+    # No `finally`: after a failed insert the transaction is aborted and unregister would raise over
+    # the real error. A frame left registered is replaced by the next register or the rollback's retry.
+    con.execute(f"insert into {table} ({names}) select {names} from _rows")
+    con.unregister("_rows")
 
 
-def _store_findings(con, run_id: str, year: int, unit_code: str, file_version_id: int, source_path: str,
-                    findings: list[_Finding]) -> None:
-    if not findings:
+def _store_findings(con, run_id: str, year: int, ids: list[int], versions: list[_Version]) -> None:
+    rows = [(file_version_id, v, f) for file_version_id, v in zip(ids, versions) for f in v.findings]
+    if not rows:
         return
-    con.executemany(
-        "insert into finding (run_id, stage, check_code, severity, nam, unit_code, file_version_id, source_path, "
-        "sheet_name, row_number, column_name, cell_ref, observed_value, message_vi, fix_vi) "
-        "values (?, 'ingest', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (run_id, f.check_code, f.severity, year, unit_code, file_version_id, source_path, f.sheet_name,
-             f.row_number, f.column_name,
-             f"{column_letter(f.column_number)}{f.row_number}" if f.column_number and f.row_number else None,
-             f.observed_value, _with_place(source_path, f), f.fix_vi)
-            for f in findings
-        ],
-    )
+    _insert_columns(con, "finding", {
+        "run_id": [run_id] * len(rows),
+        "stage": ["ingest"] * len(rows),
+        "check_code": [f.check_code for _, _, f in rows],
+        "severity": [f.severity for _, _, f in rows],
+        "nam": [year] * len(rows),
+        "unit_code": [v.unit_code for _, v, _ in rows],
+        "file_version_id": [i for i, _, _ in rows],
+        "source_path": [v.source_path for _, v, _ in rows],
+        "sheet_name": [f.sheet_name for _, _, f in rows],
+        "row_number": [f.row_number for _, _, f in rows],
+        "column_name": [f.column_name for _, _, f in rows],
+        "cell_ref": [f"{column_letter(f.column_number)}{f.row_number}" if f.column_number and f.row_number else None
+                     for _, _, f in rows],
+        "observed_value": [f.observed_value for _, _, f in rows],
+        "message_vi": [_with_place(v.source_path, f) for _, v, f in rows],
+        "fix_vi": [f.fix_vi for _, _, f in rows],
+    })
 
 
 def _with_place(source_path: str, f: _Finding) -> str:

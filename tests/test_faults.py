@@ -148,6 +148,13 @@ def half_versions(db: Path) -> list:
         """).fetchall()
 
 
+def versions_written(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select count(*) from raw_file_version").fetchone()[0]
+
+
 @pytest.fixture(scope="module")
 def undisturbed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("undisturbed")
@@ -191,6 +198,8 @@ def test_sigkill_then_rerun_ends_where_an_undisturbed_run_ends(tmp_path, undistu
 
     assert _kill_inside(db, out, stage, after=fraction * times[stage]), "the run ended before the kill"
     assert [problem for problem in half_versions(db) if problem[1]] == []
+    # The year's new versions are written in one transaction: a killed ingest left all of them or none.
+    assert versions_written(db) in (0, len(snapshots["ingest"]["raw_file_version"]))
     compared = _rerun_in_process(db, out, stage)
 
     expected = snapshots["ingest" if compared == ("ingest",) else "all"]
@@ -202,7 +211,7 @@ def test_sigkill_then_rerun_ends_where_an_undisturbed_run_ends(tmp_path, undistu
 
 
 def test_a_fault_in_our_code_on_one_file_is_recorded_and_the_year_goes_on(tmp_path, monkeypatch):
-    """A bug met on one unit's file (here forced) rolls back that file, records why, and ingests the rest."""
+    """A bug met while reading one unit's file (here forced) drops what it read, records why, and ingests the rest."""
     import tasks.ingest as ingest
     from tests.factories import submission, write_xlsx
 
@@ -211,10 +220,10 @@ def test_a_fault_in_our_code_on_one_file_is_recorded_and_the_year_goes_on(tmp_pa
         write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
     real_stage = ingest._stage
 
-    def stage_with_a_bug(con, file_version_id, year, unit_code, *args):
+    def stage_with_a_bug(year, unit_code, *args):
         if unit_code == "TTT":
             raise ZeroDivisionError("division by zero")
-        return real_stage(con, file_version_id, year, unit_code, *args)
+        return real_stage(year, unit_code, *args)
 
     monkeypatch.setattr(ingest, "_stage", stage_with_a_bug)
     summary = ingest.ingest_year(load_config(), subs, YEAR, db)
@@ -229,3 +238,73 @@ def test_a_fault_in_our_code_on_one_file_is_recorded_and_the_year_goes_on(tmp_pa
         (message,) = con.execute("select message_vi from finding where unit_code = 'TTT' "
                                  "and check_code = 'loi_khi_nhap'").fetchone()
     assert "ZeroDivisionError" in message and message.startswith("Tệp 2020/TTT.xlsx")
+
+
+# Stops ingest inside its write transaction: versions and cells inserted, staging and findings not yet.
+MID_WRITE = """
+import sys, time
+from pathlib import Path
+import tasks.ingest as ingest
+from tasks.config import load_config
+real = ingest._insert_columns
+def insert_then_wait(con, table, data):
+    real(con, table, data)
+    if table == "raw_cell":
+        print("inside", flush=True)
+        time.sleep(120)
+ingest._insert_columns = insert_then_wait
+ingest.ingest_year(load_config(), Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[1]))
+"""
+
+
+def test_sigkill_inside_the_write_leaves_no_version_and_the_rerun_writes_the_year(tmp_path, undisturbed):
+    _, _, snapshots = undisturbed
+    db = tmp_path / "t.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DO_NOT_TRACK": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", MID_WRITE, str(db), str(SAMPLE), str(YEAR)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT, env=env)
+    assert proc.stdout.readline().split() == ["inside"], proc.stderr.read()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select (select count(*) from raw_file_version), (select count(*) from raw_cell), "
+                           "(select count(*) from finding)").fetchone() == (0, 0, 0)
+    _rerun_in_process(db, tmp_path / "out", "ingest")
+    got = snapshot(db, tmp_path / "out", ("ingest",))
+    for name, expected in snapshots["ingest"].items():
+        assert got[name] == expected, name
+
+
+def test_a_unit_the_database_refuses_is_recorded_and_the_year_goes_on(tmp_path, monkeypatch):
+    """When the year's one write fails, it is rolled back and written unit by unit: only the bad unit is refused."""
+    import tasks.ingest as ingest
+    from tests.factories import submission, write_xlsx
+
+    subs, db = tmp_path / "subs", tmp_path / "t.duckdb"
+    for unit in ("TTT", "TP1", "TP2"):
+        write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
+    real_stage = ingest._stage
+
+    def stage_with_a_row_number_no_integer_holds(year, unit_code, *args):
+        staged = real_stage(year, unit_code, *args)
+        if unit_code == "TP1":  # the bug only shows when DuckDB casts the row: phase 1 cannot see it
+            staged.indicators = [row[:-1] + (2**40,) for row in staged.indicators]
+        return staged
+
+    monkeypatch.setattr(ingest, "_stage", stage_with_a_row_number_no_integer_holds)
+    summary = ingest.ingest_year(load_config(), subs, YEAR, db)
+
+    assert [(f.unit_code, f.status, f.version) for f in summary.files] == [
+        ("TP1", "rejected", 1), ("TP2", "accepted", 1), ("TTT", "accepted", 1)]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select unit_code, status from raw_file_version order by unit_code").fetchall() == [
+            ("TP1", "rejected"), ("TP2", "accepted"), ("TTT", "accepted")]
+        cells = "select count(*) from raw_cell join raw_file_version using (file_version_id) where unit_code = ?"
+        assert con.execute(cells, ["TP1"]).fetchone() == con.execute(cells, ["TTT"]).fetchone() != (0,)
+        assert con.execute("select unit_code, count(*) from stg_indicator_value group by all order by 1").fetchall() == [
+            ("TP2", 1), ("TTT", 1)]
+        assert con.execute("select unit_code from stg_submission order by 1").fetchall() == [("TP2",), ("TTT",)]
+        (message,) = con.execute("select message_vi from finding where unit_code = 'TP1' "
+                                 "and check_code = 'loi_khi_nhap'").fetchone()
+    assert message.startswith("Tệp 2020/TP1.xlsx") and "ConversionException" in message  # the real error, named
