@@ -132,6 +132,12 @@ def half_versions(db: Path) -> list:
     if not db.exists():
         return []
     with duckdb.connect(str(db), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        if not {"raw_cell", "raw_file_version", "stg_indicator_value", "stg_submission"} <= tables:
+            # Killed while the schema was being created, before ingest could write: nothing may be in.
+            written = con.execute("select count(*) from raw_file_version").fetchone()[0] \
+                if "raw_file_version" in tables else 0
+            return [("version written before the schema was complete", written)]
         return con.execute("""
             select 'cell without version', count(*) from raw_cell
                 where file_version_id not in (select file_version_id from raw_file_version)
@@ -152,7 +158,8 @@ def versions_written(db: Path) -> int:
     if not db.exists():
         return 0
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("select count(*) from raw_file_version").fetchone()[0]
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        return con.execute("select count(*) from raw_file_version").fetchone()[0] if "raw_file_version" in tables else 0
 
 
 @pytest.fixture(scope="module")
