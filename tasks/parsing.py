@@ -49,6 +49,9 @@ _SPACES = re.compile(r"\s+")
 # Vietnamese usage: "." groups thousands (groups of exactly three), "," marks decimals.
 _GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
 _PLAIN = re.compile(r"^\d+(,\d+)?$")
+# The same two forms in ASCII digits only: what clerks type. Babel's non-strict parse of these is
+# Decimal(text without "." and with "," as "."); float() of that string is the same number, ~60x faster.
+_COMMON = re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
 
 
 def normalise_label(text: str) -> str:
@@ -99,12 +102,15 @@ def parse_number(value: object) -> float:
         text = text[:-1].strip()
     if not text:
         raise CellError("ô để trống; hãy nhập số")
-    if not (_GROUPED.match(text) or _PLAIN.match(text)):
-        raise CellError(_why_not_a_number(original, text))
-    try:
-        number = sign * float(parse_decimal(text, locale="vi", strict=False))
-    except NumberFormatError:  # the patterns above should make this unreachable
-        raise CellError(_why_not_a_number(original, text)) from None
+    if _COMMON.fullmatch(text):
+        number = sign * float(text.replace(".", "").replace(",", "."))
+    else:  # other digits (Unicode), or not a number at all
+        if not (_GROUPED.match(text) or _PLAIN.match(text)):
+            raise CellError(_why_not_a_number(original, text))
+        try:
+            number = sign * float(parse_decimal(text, locale="vi", strict=False))
+        except NumberFormatError:  # the patterns above should make this unreachable
+            raise CellError(_why_not_a_number(original, text)) from None
     if math.isinf(number):
         raise CellError(f"“{original[:40]}…” quá lớn, không phải một số liệu thật; hãy kiểm tra lại")
     return number

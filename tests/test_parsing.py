@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.parsing import CellError, doi_tuong_code, hinh_thuc_code, parse_date, parse_number
+from tasks.parsing import (
+    CellError,
+    doi_tuong_code,
+    hinh_thuc_code,
+    parse_date,
+    parse_number,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -68,3 +75,47 @@ def test_formatted_vietnamese_numbers_round_trip(whole, cents):
     grouped = f"{whole:,}".replace(",", ".")
     assert parse_number(f"{grouped},{cents:02d}") == pytest.approx(whole + cents / 100)
     assert parse_number(grouped) == whole
+
+
+def _babel_reading(value: str) -> float | str:
+    """parse_number as it was before its fast path (pattern gate, then Babel), or "error"."""
+    import re
+
+    from babel.numbers import parse_decimal
+
+    text = value.replace("\u00a0", " ").strip()
+    sign = 1.0
+    if text[:1] in ("+", "-"):
+        sign = -1.0 if text[0] == "-" else 1.0
+        text = text[1:].strip()
+    if text.endswith("%"):
+        text = text[:-1].strip()
+    if not text or not (re.match(r"^\d{1,3}(\.\d{3})+(,\d+)?$", text) or re.match(r"^\d+(,\d+)?$", text)):
+        return "error"
+    number = sign * float(parse_decimal(text, locale="vi", strict=False))
+    return "error" if math.isinf(number) else number
+
+
+def _reading(value: str) -> float | str:
+    try:
+        return parse_number(value)
+    except CellError:
+        return "error"
+
+
+COMMON_FORMS = st.builds(
+    lambda sign, whole, grouped, decimals, percent, pad: (
+        f"{pad}{sign}{f'{whole:,}'.replace(',', '.') if grouped else whole}{decimals}{percent}{pad}"),
+    st.sampled_from(["", "-", "+", "- "]), st.integers(min_value=0, max_value=10**30), st.booleans(),
+    st.one_of(st.just(""), st.from_regex(r",[0-9]{1,20}", fullmatch=True)),
+    st.sampled_from(["", "%", " %"]), st.sampled_from(["", " ", "\u00a0"]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(COMMON_FORMS, st.text(alphabet="0123456789.,+-% \u00a0\u0663\uff13\u0966", max_size=16),
+                 st.from_regex(r"0*[0-9]{1,400}(,[0-9]{1,400})?", fullmatch=True)))
+def test_fast_path_reads_exactly_what_babel_reads(text):
+    """Same float to the last bit (or the same refusal) as the Babel path, leading zeros, huge numbers included."""
+    got, expected = _reading(text), _babel_reading(text)
+    assert repr(got) == repr(expected)
