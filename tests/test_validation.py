@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shutil
 from pathlib import Path
@@ -14,7 +15,7 @@ from tasks import rules
 from tasks.config import PROJECT_ROOT, load_config
 from tasks.db import open_db
 from tasks.ingest import ingest_year
-from tasks.validate import SUITES, load_suite, validate_year
+from tasks.validate import SUITES, gx_project_dir, load_suite, validate_year
 
 CONFIG = load_config()
 YEAR = 2020
@@ -275,6 +276,59 @@ def test_rerun_replaces_previous_validation_findings(district):
         runs = con.execute("select so_canh_bao, so_loi_nghiem_trong from validation_run where nam = ? "
                            "order by finished_at desc limit 2", [YEAR]).fetchall()
     assert runs == [(1, 0), (1, 0)]
+
+
+def gx_config_files(db: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file of the year's GX project except its validation results: (mtime, content)."""
+    project = gx_project_dir(db, YEAR) / "gx"
+    return {p.relative_to(project).as_posix(): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(project.rglob("*"))
+            if p.is_file() and not p.relative_to(project).as_posix().startswith("uncommitted/validations/")}
+
+
+def gx_results(db: Path) -> list[Path]:
+    return sorted((gx_project_dir(db, YEAR) / "gx" / "uncommitted" / "validations").rglob("*.json"))
+
+
+def test_rerun_writes_only_its_validation_results_to_the_gx_project(district):
+    _, db = district
+    validate_year(CONFIG, YEAR, db)
+    before, results = gx_config_files(db), len(gx_results(db))
+    validate_year(CONFIG, YEAR, db)
+    assert gx_config_files(db) == before
+    assert len(gx_results(db)) == results + len(SUITES)
+
+
+def test_gx_project_removed_between_runs_is_created_again(district):
+    _, db = district
+    validate_year(CONFIG, YEAR, db)
+    shutil.rmtree(gx_project_dir(db, YEAR))
+    summary = validate_year(CONFIG, YEAR, db)
+    assert summary.gx_success is True
+    files = gx_config_files(db)
+    assert sorted(p for p in files if p.endswith(".json")) == [
+        f"{folder}/{name}.json" for folder in ("expectations", "validation_definitions") for name in sorted(SUITES)
+    ]
+    project_yaml = files["great_expectations.yml"][1].decode("utf-8")
+    assert all(f"\n      {name}:\n" in project_yaml for name in SUITES)  # the data source's assets
+    assert len(gx_results(db)) == len(SUITES)
+
+
+def test_stored_suite_that_differs_from_expectations_folder_is_replaced(district):
+    submissions, db = district
+    stored = gx_project_dir(db, YEAR) / "gx" / "expectations" / "stg_award.json"
+    suite = json.loads(stored.read_text(encoding="utf-8"))
+    duplicate = next(e for e in suite["expectations"] if e["meta"]["check_code"] == "trung_nguoi_nhan")
+    duplicate["kwargs"]["value_set"] = [True, False]  # a stale suite that would let duplicates through
+    stored.write_text(json.dumps(suite), encoding="utf-8")
+    resubmit(submissions, db, "TTT", add_row(
+        "khen_thuong", ["Lao động tiên tiến", "Cá nhân", "Người 2 TTT", "13/QĐ-UBND", "15/12/2020"]))
+    validate_year(CONFIG, YEAR, db)
+    assert [(f["check_code"], f["row_number"]) for f in findings(db)] == [("trung_nguoi_nhan", LAST_AWARD)]
+    kept = json.loads(stored.read_text(encoding="utf-8"))
+    assert [(e["type"], e["kwargs"], e["meta"]) for e in kept["expectations"]] == [
+        (e["type"], e["kwargs"], e["meta"]) for e in load_suite("stg_award")["expectations"]
+    ]
 
 
 @pytest.mark.parametrize(
