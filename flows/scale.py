@@ -19,7 +19,9 @@ from pathlib import Path
 
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.context import SettingsContext, get_settings_context
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from tasks.aggregate import aggregate as aggregate_marts
 from tasks.aggregate import write_outputs
@@ -31,8 +33,8 @@ from tasks.validate import validate_year
 # Children of a nation run are whole districts: one task each keeps Prefect's cost per child to a
 # single task run, whatever the number of units (docs/scale.md, "Prefect's cost").
 roll_up = task(rollup, name="rollup", cache_policy=NO_CACHE)
-# A deployment's child run shows each stage, as the yearly flow does.
-load = task(load_config, name="load-config", cache_policy=NO_CACHE)
+# A deployment's child run shows each stage, as the yearly flow does (reading the config is not one:
+# it takes milliseconds, and a task run costs more than that).
 ingest = task(ingest_year, name="ingest", cache_policy=NO_CACHE)
 validate = task(validate_year, name="validate", cache_policy=NO_CACHE)
 aggregate = task(aggregate_marts, name="aggregate", cache_policy=NO_CACHE)
@@ -58,17 +60,42 @@ def _anchored(path: Path | str) -> Path:
 
 @flow(name="district-run")
 def district_run(folder: Path, year: int, out_dir: Path, period_years: int = 1) -> dict:
-    """One child folder's cycle, stage by stage: the unit of work a deployment hands to a worker."""
+    """One child folder's cycle, stage by stage: the unit of work a deployment hands to a worker.
+
+    Args:
+        folder: Thư mục của đơn vị con: config/ (units.yaml, indicators.yaml, ...) và submissions/<năm>/.
+        year: Năm báo cáo.
+        out_dir: Thư mục kết quả riêng của đơn vị con (thidua.duckdb, CSV, xlsx).
+        period_years: Số năm của kỳ báo cáo, kết thúc ở năm báo cáo.
+    """
     folder, out_dir = _anchored(folder), _anchored(out_dir)
     db = out_dir / "thidua.duckdb"
-    config = load(folder / "config")
-    ingested = ingest(config=config, submissions_dir=folder / "submissions", year=year, db_path=db)
-    summary = validate(config=config, year=year, db_path=db)
-    aggregate(config=config, year=year, period_years=period_years, db_path=db)
-    written = write_tables(config=config, year=year, period_years=period_years, db_path=db, out_dir=out_dir)
+    config = load_config(folder / "config")
+    # quote: Prefect would otherwise walk every unit and indicator of the config looking for futures,
+    # at each of the four calls (docs/scale.md, "Prefect's cost per district run").
+    stage_config = quote(config)
+    ingested = ingest(config=stage_config, submissions_dir=folder / "submissions", year=year, db_path=db)
+    summary = validate(config=stage_config, year=year, db_path=db)
+    aggregate(config=stage_config, year=year, period_years=period_years, db_path=db)
+    written = write_tables(config=stage_config, year=year, period_years=period_years, db_path=db, out_dir=out_dir)
     return {"district_code": config.district.code, "db_path": str(db), "files": len(ingested.files),
             "accepted": summary.count("accepted"), "rejected": summary.count("rejected"),
             "missing": summary.count("missing"), "outputs": [str(p) for p in written]}
+
+
+def run_district(folder: Path | str, year: int, out_dir: Path | str, *, period_years: int = 1) -> dict:
+    """district_run called from Python with plain paths, without the flow-run heartbeat.
+
+    Prefect's heartbeat thread sleeps in 1-second steps and the flow waits for it to wake before it
+    returns: up to 1 s per run, 0.5 s on average. In this process nobody watches heartbeats (only an
+    automation would); a deployment run started by a worker keeps them.
+    """
+    current = get_settings_context()
+    # A copy of the current settings, not `temporary_settings`: that rebuilds them from every source (40 ms).
+    settings = current.settings.model_copy(
+        update={"flows": current.settings.flows.model_copy(update={"heartbeat_frequency": None})})
+    with SettingsContext(profile=current.profile, settings=settings):
+        return district_run(folder=Path(folder), year=year, out_dir=Path(out_dir), period_years=period_years)
 
 
 # Threads only wait on the process pool, so there may be more of them than CPUs.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,7 @@ from tasks.config import PROJECT_ROOT
 from tasks.rollup import ChildRun, RollupError, child_folders, district_cycle, rollup
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
-import generate  # noqa: E402
+import generate
 
 YEAR = 2025
 
@@ -200,3 +201,42 @@ def test_district_run_flow_writes_what_the_plain_cycle_writes(harness, tmp_path)
     for name in ("district_indicators.csv", "award_table.csv"):
         assert (tmp_path / "flow" / str(YEAR) / name).read_text(encoding="utf-8") == \
             (tmp_path / "plain" / str(YEAR) / name).read_text(encoding="utf-8")
+
+
+def test_run_district_shows_each_stage_as_a_task_run_and_sends_no_heartbeat(harness, tmp_path):
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.events.filters import EventFilter, EventResourceFilter
+    from prefect.settings import get_current_settings
+
+    from flows.scale import run_district
+
+    data = tmp_path / "data"
+    generate.generate(scale="district", fmt="csv", out=data, communes=1, processes=1)
+    result = run_district(data / "HUYEN01", YEAR, tmp_path / "out")
+    assert (result["files"], result["accepted"], result["rejected"]) == (21, 21, 0)
+    # Only that flow run went without heartbeats: the caller's settings are as they were.
+    assert get_current_settings().flows.heartbeat_frequency is not None
+
+    with get_client(sync_client=True) as client:
+        [run] = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)
+        assert (client.read_flow(run.flow_id).name, run.state.is_completed()) == ("district-run", True)
+        # Task runs and events reach the server as events, recorded a moment after the flow returns.
+        task_runs = wait_for(lambda: (t := client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))) and len(t) >= 4 and t)
+        own = EventFilter(resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]))
+        events = wait_for(lambda: (e := [x.event for x in client.read_events(filter=own, limit=50).events])
+                          and "prefect.flow-run.Completed" in e and e)
+    assert sorted(t.name.rsplit("-", 1)[0] for t in task_runs) == ["aggregate", "ingest", "validate", "write-outputs"]
+    assert all(t.state.is_completed() for t in task_runs)
+    assert "prefect.flow-run.heartbeat" not in events
+
+
+def wait_for(predicate, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"nothing after {timeout} s")
