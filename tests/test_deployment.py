@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+from factories import submission, write_xlsx
 from prefect import get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
@@ -28,13 +29,17 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from factories import submission, write_xlsx
 from flows.params import TIMEZONE
 from tasks.config import PROJECT_ROOT
+from tasks.rollup import district_cycle
+
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+import generate
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 POOL, QUEUE = "thidua-process", "hong-ngu"
 YEARLY, CHECK = "yearly-report/hong-ngu", "collection-check/hong-ngu"
+CHILD, CHILD_QUEUE = "district-run/district-run", "district-run"
 
 
 def free_port() -> int:
@@ -101,7 +106,7 @@ def server(tmp_path_factory):
         return process
 
     def cli(*args: str, cwd: Path = root) -> str:
-        done = subprocess.run([PREFECT, "--no-prompt", *args], cwd=cwd, env=env, capture_output=True,
+        done = subprocess.run([PREFECT, "--no-prompt", *args], check=False, cwd=cwd, env=env, capture_output=True,
                               text=True, timeout=180)
         assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
         return done.stdout
@@ -221,3 +226,40 @@ def test_deployments_are_scheduled_in_vietnam_time(server, name, cron, hour, day
         upcoming = wait_until(lambda: len(d := scheduled(client, deployment.id)) >= count and d,
                               timeout=120, what=f"scheduled runs of {name}", logs=server["logs"])
     assert upcoming[:count] == next_runs(hour, days, count)
+
+
+def test_district_run_deployment_runs_a_child_folder_on_its_own_queue(server, tmp_path):
+    data = tmp_path / "data"
+    generate.generate(scale="district", fmt="csv", out=data, communes=1, processes=1)
+    out = tmp_path / "out"
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(CHILD)
+        assert deployment.entrypoint == "flows/scale.py:district_run"
+        assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, CHILD_QUEUE)
+        # Children share any number of workers: neither the deployment nor its queue limits them.
+        assert deployment.global_concurrency_limit is None and deployment.schedules == []
+        assert client.read_work_queue_by_name(CHILD_QUEUE, work_pool_name=POOL).concurrency_limit is None
+        assert deployment.pull_steps == [
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}
+        ]
+        schema = deployment.parameter_openapi_schema
+        assert schema["required"] == ["folder", "year", "out_dir"]
+        assert schema["properties"]["year"]["description"] == "Năm báo cáo."
+        assert all(p["description"] for p in schema["properties"].values())
+        # The server checks a run's parameters against the schema, as the UI's form does.
+        with pytest.raises(httpx.HTTPStatusError, match="409"):
+            client.create_flow_run_from_deployment(deployment.id, parameters={"folder": str(data / "HUYEN01")})
+
+        # What province_run_on_workers does for each child folder.
+        run = client.create_flow_run_from_deployment(deployment.id, parameters={
+            "folder": str(data / "HUYEN01"), "year": 2025, "out_dir": str(out)})
+        final = wait_until(lambda: (s := client.read_flow_run(run.id).state) and s.is_final() and s,
+                           timeout=300, what="the district-run flow run", logs=server["logs"])
+        assert final.is_completed(), f"{final.type}: {final.message}"
+
+    plain = district_cycle(folder=data / "HUYEN01", year=2025, out_dir=tmp_path / "plain")
+    for name in ("district_indicators.csv", "award_table.csv"):
+        assert (out / "2025" / name).read_text(encoding="utf-8") == \
+            (tmp_path / "plain" / "2025" / name).read_text(encoding="utf-8")
+    assert plain.accepted == 21
