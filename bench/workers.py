@@ -4,11 +4,12 @@
     uv run python bench/workers.py --data /tmp/thidua-bench/workers
 
 Starts `prefect server` on 127.0.0.1 with a temporary PREFECT_HOME (SQLite: enough for the demo;
-production uses PostgreSQL, see docs/scale.md), creates a process work pool, deploys
-`flows/scale.py:district_run`, then for each worker count starts that many
-`prefect worker start --limit 1` processes and runs `province_run_on_workers` over --data: one
-deployment run per child folder, shared by the workers, then the roll-up. Everything started
-here is stopped by its process id at the end.
+production uses PostgreSQL, see docs/scale.md), creates the process work pool, deploys the
+`district-run` deployment of prefect.yaml (`prefect deploy --name district-run`), then for each
+worker count starts that many `prefect worker start --work-queue district-run --limit 1`
+processes and runs `province_run_on_workers` over --data: one deployment run per child folder,
+shared by the workers, then the roll-up. Everything started here is stopped by its process id at
+the end.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-POOL = "thidua-bench"
+POOL, QUEUE = "thidua-process", "district-run"  # as in prefect.yaml
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 
 
@@ -89,13 +90,14 @@ def main(argv: list[str] | None = None) -> None:
         subprocess.run([PREFECT, "work-pool", "create", POOL, "--type", "process"], env=env, check=True,
                        capture_output=True)
         sys.path.insert(0, str(ROOT))
-        from flows.scale import district_run, province_run_on_workers
+        from flows.scale import province_run_on_workers
 
-        district_run.from_source(source=str(ROOT), entrypoint="flows/scale.py:district_run").deploy(
-            name="district-run", work_pool_name=POOL, build=False, push=False, print_next_steps=False, ignore_warnings=True)
+        subprocess.run([PREFECT, "--no-prompt", "deploy", "--name", "district-run"], env=env, cwd=ROOT, check=True,
+                       capture_output=True)
         for count in [int(n) for n in args.workers.split(",")]:
             workers = [
-                subprocess.Popen([PREFECT, "worker", "start", "--pool", POOL, "--limit", "1", "--name", f"bench-{count}-{n}"],
+                subprocess.Popen([PREFECT, "worker", "start", "--pool", POOL, "--work-queue", QUEUE, "--limit", "1",
+                                  "--name", f"bench-{count}-{n}"],
                                  env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  start_new_session=True)
                 for n in range(count)
