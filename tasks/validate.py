@@ -131,7 +131,7 @@ def _open_context(project_dir: Path):
 def validation_definition(context, *, table: str, suite: dict):
     """The table's GX validation definition, written only when the project lacks it or differs.
 
-    `add_or_update` rewrites the suite JSON twice, the data source YAML four times and the
+    `add_or_update` rewrites the suite JSON twice, great_expectations.yml three times and the
     definition JSON on every call; what is already stored and equal is reused as it is.
     """
     import great_expectations as gx
