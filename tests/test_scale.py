@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from tasks.config import PROJECT_ROOT
 from tasks.rollup import ChildRun, RollupError, child_folders, district_cycle, rollup
@@ -157,12 +156,6 @@ def test_child_folders_are_those_with_a_unit_registry(tmp_path):
     assert [p.name for p in child_folders(tmp_path)] == ["A", "B"]
     with pytest.raises(RollupError, match="không có thư mục con nào"):
         child_folders(tmp_path / "notes")
-
-
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 def test_province_run_rolls_up_every_child_cycle(harness, tmp_path):
