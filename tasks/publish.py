@@ -122,10 +122,12 @@ def build_data_docs(project_dir: Path, *, run_id: str, target: Path) -> Path:
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(target)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
-    if "thidua" in (context.variables.data_docs_sites or {}):
-        context.update_data_docs_site("thidua", site)
-    else:
+    stored = (context.variables.data_docs_sites or {}).get("thidua")
+    # Rewriting great_expectations.yml would make the next validation reopen the project.
+    if stored is None:
         context.add_data_docs_site("thidua", site)
+    elif _plain_config(stored) != site:
+        context.update_data_docs_site("thidua", site)
     keys = [k for k in context.validation_results_store.list_keys()
             if isinstance(k, ValidationResultIdentifier) and k.run_id.run_name == run_id]
     context.build_data_docs(site_names=["thidua"], resource_identifiers=keys or None)
@@ -133,6 +135,15 @@ def build_data_docs(project_dir: Path, *, run_id: str, target: Path) -> Path:
     # anyway, so forbidding every script costs nothing and keeps a planted <script> inert.
     forbid_scripts(target)
     return target / "index.html"
+
+
+def _plain_config(value):
+    """GX's stored config (ruamel maps and lists) as plain dicts and lists, to compare."""
+    if isinstance(value, dict):
+        return {k: _plain_config(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_config(v) for v in value]
+    return value
 
 
 def write_feedback(path: Path, *, unit: dict, year: int) -> Path:
