@@ -174,13 +174,26 @@ def scale(
     out: Out = Path("out-scale"),
     workers: Annotated[Optional[int], typer.Option("--workers", help="Số tiến trình song song (mặc định: số lõi)", min=1)] = None,
     period_years: Annotated[int, typer.Option("--period-years", min=1, max=10)] = 1,
+    on_workers: Annotated[bool, typer.Option(
+        "--on-workers", help="Giao mỗi thư mục con cho các Prefect worker (deployment district-run) "
+                             "của máy chủ ở PREFECT_API_URL, thay vì chạy trên máy này")] = False,
 ) -> None:
     """Chạy nhiều đơn vị cấp huyện song song (tỉnh, toàn quốc) rồi tổng hợp chung."""
-    from flows.scale import run_province
+    from flows.scale import province_run_on_workers, run_province
 
     if not parent.is_dir():
         _fail(f"{parent}: không tìm thấy thư mục (folder not found)")
-    result = run_province(parent.resolve(), year, out.resolve(), workers=workers, period_years=period_years)
+    if on_workers:
+        if workers is not None:
+            _fail("--workers chỉ dùng khi chạy trên máy này; với --on-workers, số worker đang chạy quyết định")
+        from prefect.settings import get_current_settings
+
+        if not get_current_settings().api.url:
+            _fail("--on-workers cần máy chủ Prefect: đặt PREFECT_API_URL (xem docs/scale.md)")
+        result = province_run_on_workers(parent_dir=parent.resolve(), year=year, out_dir=out.resolve(),
+                                         period_years=period_years)
+    else:
+        result = run_province(parent.resolve(), year, out.resolve(), workers=workers, period_years=period_years)
     for key in ("children", "failed", "accepted", "rejected", "missing", "outputs"):
         if key in result:
             typer.echo(f"{key}: {result[key]}")

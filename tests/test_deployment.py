@@ -228,7 +228,7 @@ def test_deployments_are_scheduled_in_vietnam_time(server, name, cron, hour, day
     assert upcoming[:count] == next_runs(hour, days, count)
 
 
-def test_district_run_deployment_runs_a_child_folder_on_its_own_queue(server, tmp_path):
+def test_scale_on_workers_runs_each_child_through_the_district_run_deployment(server, tmp_path):
     data = tmp_path / "data"
     generate.generate(scale="district", fmt="csv", out=data, communes=1, processes=1)
     out = tmp_path / "out"
@@ -251,15 +251,24 @@ def test_district_run_deployment_runs_a_child_folder_on_its_own_queue(server, tm
         with pytest.raises(httpx.HTTPStatusError, match="409"):
             client.create_flow_run_from_deployment(deployment.id, parameters={"folder": str(data / "HUYEN01")})
 
-        # What province_run_on_workers does for each child folder.
-        run = client.create_flow_run_from_deployment(deployment.id, parameters={
-            "folder": str(data / "HUYEN01"), "year": 2025, "out_dir": str(out)})
-        final = wait_until(lambda: (s := client.read_flow_run(run.id).state) and s.is_final() and s,
-                           timeout=300, what="the district-run flow run", logs=server["logs"])
-        assert final.is_completed(), f"{final.type}: {final.message}"
+    # The operator's command: one district-run flow run per child folder, picked up by the worker.
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "thidua"), "scale", "--on-workers", "--year", "2025",
+         "--parent", str(data), "--out", str(out)],
+        cwd=PROJECT_ROOT, env={**os.environ, "PREFECT_API_URL": server["url"]},
+        capture_output=True, text=True, timeout=400,
+    )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n" + server["logs"][1].read_text(errors="replace")[-3000:]
+    assert "children: 1" in done.stdout and "failed: []" in done.stdout, done.stdout
+    with get_client(sync_client=True) as client:
+        [child] = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+                                        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                                            type=FlowRunFilterStateType(any_=[StateType.COMPLETED]))))
+    assert child.parameters["folder"] == str(data / "HUYEN01")
+    assert (out / "rollup.duckdb").is_file()
 
     plain = district_cycle(folder=data / "HUYEN01", year=2025, out_dir=tmp_path / "plain")
     for name in ("district_indicators.csv", "award_table.csv"):
-        assert (out / "2025" / name).read_text(encoding="utf-8") == \
+        assert (out / "HUYEN01" / "2025" / name).read_text(encoding="utf-8") == \
             (tmp_path / "plain" / "2025" / name).read_text(encoding="utf-8")
     assert plain.accepted == 21

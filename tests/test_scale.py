@@ -233,3 +233,15 @@ def wait_for(predicate, timeout: float = 60):
             return value
         time.sleep(0.5)
     raise AssertionError(f"nothing after {timeout} s")
+
+
+def test_scale_on_workers_refuses_a_process_count_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["scale", "--year", "2025", "--parent", str(tmp_path), "--on-workers",
+                                      "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--workers chỉ dùng khi chạy trên máy này" in result.output
+    assert not (tmp_path / "out-scale").exists() and not list(tmp_path.iterdir())
