@@ -92,7 +92,10 @@ def _preflight(config_dir: Path, submissions: Path, db_path: Path):
 
 def _run_flow(flow, params):
     """Run a flow on the embedded Prefect server; a failure becomes one line and a non-zero exit."""
-    state = flow(params, return_state=True)
+    from flows import without_heartbeat
+
+    with without_heartbeat():
+        state = flow(params, return_state=True)
     result = state.result(raise_on_failure=False)
     if state.is_failed() and isinstance(result, BaseException):
         _fail(str(result).splitlines()[0] if str(result) else type(result).__name__)
@@ -190,8 +193,11 @@ def scale(
 
         if not get_current_settings().api.url:
             _fail("--on-workers cần máy chủ Prefect: đặt PREFECT_API_URL (xem docs/scale.md)")
-        result = province_run_on_workers(parent_dir=parent.resolve(), year=year, out_dir=out.resolve(),
-                                         period_years=period_years)
+        from flows import without_heartbeat
+
+        with without_heartbeat():
+            result = province_run_on_workers(parent_dir=parent.resolve(), year=year, out_dir=out.resolve(),
+                                             period_years=period_years)
     else:
         result = run_province(parent.resolve(), year, out.resolve(), workers=workers, period_years=period_years)
     for key in ("children", "failed", "accepted", "rejected", "missing", "outputs"):

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
-from prefect.context import SettingsContext, get_settings_context
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from flows import without_heartbeat
 from tasks.aggregate import aggregate as aggregate_marts
 from tasks.aggregate import write_outputs
 from tasks.config import PROJECT_ROOT, load_config
@@ -84,17 +84,8 @@ def district_run(folder: Path, year: int, out_dir: Path, period_years: int = 1) 
 
 
 def run_district(folder: Path | str, year: int, out_dir: Path | str, *, period_years: int = 1) -> dict:
-    """district_run called from Python with plain paths, without the flow-run heartbeat.
-
-    Prefect's heartbeat thread sleeps in 1-second steps and the flow waits for it to wake before it
-    returns: up to 1 s per run, 0.5 s on average. In this process nobody watches heartbeats (only an
-    automation would); a deployment run started by a worker keeps them.
-    """
-    current = get_settings_context()
-    # A copy of the current settings, not `temporary_settings`: that rebuilds them from every source (40 ms).
-    settings = current.settings.model_copy(
-        update={"flows": current.settings.flows.model_copy(update={"heartbeat_frequency": None})})
-    with SettingsContext(profile=current.profile, settings=settings):
+    """district_run called from Python with plain paths, without the flow-run heartbeat (see `without_heartbeat`)."""
+    with without_heartbeat():
         return district_run(folder=Path(folder), year=year, out_dir=Path(out_dir), period_years=period_years)
 
 
@@ -121,9 +112,10 @@ def province_run(parent_dir: Path, year: int, out_dir: Path, period_years: int =
 
 def run_province(parent_dir: Path | str, year: int, out_dir: Path | str, *, workers: int | None = None,
                  period_years: int = 1) -> dict:
-    """province_run called from Python with plain paths."""
-    return province_run(parent_dir=Path(parent_dir), year=year, out_dir=Path(out_dir),
-                        period_years=period_years, workers=workers)
+    """province_run called from Python with plain paths (no heartbeat, see `without_heartbeat`)."""
+    with without_heartbeat():
+        return province_run(parent_dir=Path(parent_dir), year=year, out_dir=Path(out_dir),
+                            period_years=period_years, workers=workers)
 
 
 @flow(name="province-run-on-workers")
