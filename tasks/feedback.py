@@ -22,8 +22,8 @@ from tasks.xlsx import (BOX, FONT, HEADER_FILL, LABEL_FONT, SEVERITY_STYLE, TEXT
 SUMMARY_SHEET = "Tóm tắt"
 FINDINGS_SHEET = "Danh sách lỗi"
 # (title, width); one row per finding, in the order a clerk works through it.
-COLUMNS = (("STT", 5), ("Mức độ", 13), ("Chỉ tiêu", 26), ("Vị trí trong tệp của đơn vị", 26),
-           ("Giá trị đã ghi", 18), ("Lỗi", 44), ("Cách sửa", 40))
+COLUMNS = (("STT", 5), ("Mức độ", 12), ("Chỉ tiêu", 22), ("Vị trí trong tệp của đơn vị", 22),
+           ("Giá trị đã ghi", 14), ("Lỗi", 36), ("Cách sửa", 32))
 SEVERITY_VI = {"critical": "Nghiêm trọng", "warning": "Cảnh báo"}
 STATUS_FILL = {"accepted": "C6EFCE", "rejected": "FFC7CE", "missing": "E7E6E6"}
 MAX_SHOWN = 300  # characters of a written value quoted; a whole pasted page would not fit one printed row

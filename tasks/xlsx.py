@@ -68,6 +68,6 @@ def row_height(texts_and_widths: list[tuple[object, float]], *, points_per_line:
     for text, width in texts_and_widths:
         if text is None:
             continue
-        chars = max(int(width * 1.1) - 2, 1)  # a width unit holds about 1.1 characters of 12-pt Times
+        chars = max(int(width * 1.2) - 1, 1)  # a width unit holds about 1.2–1.4 characters of 12-pt Times
         lines = max(lines, sum(max(1, -(-len(part) // chars)) for part in str(text).split("\n")))
     return lines * points_per_line + 4
