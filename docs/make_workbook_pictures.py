@@ -1,4 +1,4 @@
-"""Write the workbooks people open and print them as LibreOffice does: docs/workbook_*.png (A4, 60 dpi).
+"""Write the workbooks people open and print them as LibreOffice does: docs/workbook_<name>.png, its A4 pages side by side.
 
 uv run python docs/make_workbook_pictures.py [PDF_DIR]   (needs soffice and pdftoppm; PDF_DIR keeps the PDFs)
 """
@@ -61,6 +61,19 @@ def tong_hop(work: Path, config) -> Path:
     return next(p for p in write_outputs(config, YEAR, 5, db, work / "out") if p.suffix == ".xlsx")
 
 
+def side_by_side(pages: list[Path], out: Path, per_row: int = 4) -> None:
+    from PIL import Image
+
+    images = [Image.open(p) for p in pages]
+    w, h = max(i.width for i in images), max(i.height for i in images)
+    rows = -(-len(images) // per_row)
+    cols = min(per_row, len(images))
+    sheet = Image.new("RGB", (cols * w + (cols - 1) * 8, rows * h + (rows - 1) * 8), "#888888")
+    for n, image in enumerate(images):
+        sheet.paste(image, ((n % per_row) * (w + 8), (n // per_row) * (h + 8)))
+    sheet.save(out, optimize=True)
+
+
 def main() -> None:
     config = load_config()
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,10 +88,9 @@ def main() -> None:
         subprocess.run(["soffice", f"-env:UserInstallation=file://{work}/lo", "--headless", "--convert-to", "pdf",
                         "--outdir", str(pdf_dir), *map(str, books.values())], check=True, capture_output=True)
         for name, path in books.items():
-            for old in (ROOT / "docs").glob(f"workbook_{name}-*.png"):
-                old.unlink()
-            subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf_dir / f"{path.stem}.pdf"),
-                            str(ROOT / "docs" / f"workbook_{name}")], check=True)
+            subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf_dir / f"{path.stem}.pdf"),
+                            str(work / name)], check=True)
+            side_by_side(sorted(work.glob(f"{name}-*.png")), ROOT / "docs" / f"workbook_{name}.png")
         if len(sys.argv) > 1:
             shutil.copytree(pdf_dir, sys.argv[1], dirs_exist_ok=True)
     print("\n".join(sorted(p.name for p in (ROOT / "docs").glob("workbook_*.png"))))

@@ -210,7 +210,8 @@ def _fill_indicators(ws: Worksheet, indicators, unit: Unit) -> None:
         _style_row(ws, row, {value_col, note_col})
         ws.cell(row=row, column=value_col).number_format = "#,##0" + ("." + "0" * indicator.decimals
                                                                       if indicator.decimals else "")
-        ws.row_dimensions[row].height = row_height([(indicator.name, LAYOUT["chi_tieu"][0].width)])
+        ws.row_dimensions[row].height = row_height([(indicator.name, LAYOUT["chi_tieu"][0].width),
+                                                     (indicator.unit, LAYOUT["chi_tieu"][1].width)])
         by_type.setdefault(indicator.value_type, []).append(f"{get_column_letter(value_col)}{row}")
     for value_type, cells in by_type.items():
         _add(ws, _validation(*VALUE_RULES[value_type]), " ".join(cells))
@@ -311,13 +312,13 @@ def _write_guide(ws: Worksheet, config: Config, unit: Unit, year: int, sections:
         (LABEL_FONT, "6. Các mục của báo cáo (cột Mục báo cáo ở sheet noi_dung)"),
         *[(TEXT_FONT, f"{code} — {title}") for code, title in sections],
     ]
-    # 85 fills an A4 portrait page; LibreOffice does not shrink one column wider than the page.
-    ws.column_dimensions["A"].width = 85
+    # 80 fills an A4 portrait page; LibreOffice does not shrink one column wider than the page.
+    ws.column_dimensions["A"].width = 80
     for row, (font, text) in enumerate(paragraphs, start=1):
         cell = ws.cell(row=row, column=1, value=inert(text))
         cell.font = font
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = row_height([(text, 85 if font is TEXT_FONT else 70)])
+        ws.row_dimensions[row].height = row_height([(text, 80 if font is TEXT_FONT else 66)])
     print_a4(ws, title_rows=None, footer=f"{unit.code} — {unit.name} — năm {year}")
 
 

@@ -66,8 +66,19 @@ def row_height(texts_and_widths: list[tuple[object, float]], *, points_per_line:
     """Height (points) that shows every wrapped line of the row: the tallest cell decides."""
     lines = 1
     for text, width in texts_and_widths:
-        if text is None:
-            continue
-        chars = max(int(width * 1.2) - 1, 1)  # a width unit holds about 1.2–1.4 characters of 12-pt Times
-        lines = max(lines, sum(max(1, -(-len(part) // chars)) for part in str(text).split("\n")))
+        if text is not None:
+            chars = max(int(width * 1.2) - 1, 1)  # a width unit holds about 1.2–1.4 characters of 12-pt Times
+            lines = max(lines, sum(_wrapped_lines(part, chars) for part in str(text).split("\n")))
     return lines * points_per_line + 4
+
+
+def _wrapped_lines(text: str, chars: int) -> int:
+    """Lines a spreadsheet needs for one paragraph, breaking at spaces (and inside words longer than a line)."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > chars:
+            lines, used = lines + 1, 0
+        used += (1 if used else 0) + len(word)
+        while used > chars:
+            lines, used = lines + 1, used - chars
+    return lines

@@ -194,3 +194,16 @@ def test_template_saved_by_libreoffice_reads_back_the_same(filled, tmp_path_fact
     wb = openpyxl.load_workbook(lo_dir / "TTT.xlsx")  # LibreOffice kept the protection and the validations
     assert wb["chi_tieu"].protection.sheet and wb["danh_muc"].sheet_state == "hidden"
     assert len(_validations(wb["chi_tieu"])) >= len(CONFIG.indicators_for(CONFIG.unit("TTT")))
+
+
+def test_control_characters_in_the_config_are_shown_not_fatal(tmp_path):
+    unit = CONFIG.unit("TTT").model_copy(update={"name": "Thị trấn\x0bThường Thới Tiền\x00"})
+    first = CONFIG.indicators_for(unit)[0]
+    indicators = tuple(i.model_copy(update={"name": "Số hộ\x1f"}) if i.code == first.code else i for i in CONFIG.indicators)
+    config = CONFIG.model_copy(update={"indicators": indicators})
+
+    build_template(config, unit, YEAR).save(tmp_path / "TTT.xlsx")
+
+    wb = openpyxl.load_workbook(tmp_path / "TTT.xlsx")
+    assert wb["chi_tieu"][f"A{FIRST_ROW}"].value == "Số hộ␟"
+    assert wb["thong_tin"][f"B{FIRST_ROW + 1}"].value == "Thị trấn␋Thường Thới Tiền␀"
