@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -92,9 +93,15 @@ class Submission(_Strict):
     noi_nhan: str = "Phòng Nội vụ"
     cach_gui: str = "qua thư điện tử hoặc hệ thống quản lý văn bản"
 
+    @model_validator(mode="after")
+    def _real_day(self) -> "Submission":
+        day, month = map(int, self.han_nop.split("/"))
+        dt.date(2000, month, day)  # raises ValueError (reported with the key) for 31/2 or 12/31
+        return self
+
     def deadline(self, year: int) -> str:
-        day, month = self.han_nop.split("/")
-        return f"{int(day):02d}/{int(month):02d}/{year}"
+        day, month = map(int, self.han_nop.split("/"))
+        return f"{day:02d}/{month:02d}/{year}"
 
 
 class Settings(_Strict):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import openpyxl
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -222,7 +222,7 @@ def _write_summary(ws: Worksheet, unit: dict, year: int, config: Config, file: U
             c.border = BOX
         if label == "Trạng thái":
             cell.font = Font(name=FONT, bold=True, size=13)
-            cell.fill = openpyxl.styles.PatternFill("solid", fgColor=STATUS_FILL.get(status, "FFFFFF"))
+            cell.fill = PatternFill("solid", fgColor=STATUS_FILL.get(status, "FFFFFF"))
         ws.row_dimensions[r].height = row_height([(label, widths[0]), (text, widths[1])])
     print_a4(ws, title_rows=None, footer=f"Phản hồi {code} — năm {year}")
 

@@ -107,7 +107,7 @@ def build_template(config: Config, unit: Unit, year: int) -> Workbook:
             lists[f"{letter}{row}"] = inert(value)
 
     _fill_info(sheets["thong_tin"], unit, year)
-    _fill_indicators(sheets["chi_tieu"], config.indicators_for(unit), unit)
+    _fill_indicators(sheets["chi_tieu"], config.indicators_for(unit))
     _prepare_rows(sheets["khen_thuong"], AWARD_ROWS, {
         "hinh_thuc": _validation(dict(type="list", formula1=f"={LIST_SHEET}!$A$1:$A${len(HINH_THUC)}"),
                                  "Chọn hình thức khen thưởng trong danh sách.", "Chọn hình thức trong danh sách."),
@@ -198,7 +198,7 @@ def _fill_info(ws: Worksheet, unit: Unit, year: int) -> None:
     ws[f"{letter}{date_row}"].number_format = "dd/mm/yyyy"
 
 
-def _fill_indicators(ws: Worksheet, indicators, unit: Unit) -> None:
+def _fill_indicators(ws: Worksheet, indicators) -> None:
     value_col, note_col = _col("chi_tieu", "gia_tri"), _col("chi_tieu", "ghi_chu")
     by_type: dict[str, list[str]] = {}
     for offset, indicator in enumerate(indicators):
@@ -261,13 +261,12 @@ def _text(prompt: str, limit: int = 500) -> DataValidation:
 
 
 def _date(first_year: int, last_year: int, what: str) -> DataValidation:
-    first = (dt.date(first_year, 1, 1) - dt.date(1899, 12, 30)).days
-    last = (dt.date(last_year, 12, 31) - dt.date(1899, 12, 30)).days
+    first, last = ((dt.date(y, m, d) - dt.date(1899, 12, 30)).days for y, m, d in ((first_year, 1, 1), (last_year, 12, 31)))
+    example = last_year - 1  # the report's year
     return _validation(dict(type="date", operator="between", formula1=str(first), formula2=str(last)),
-                       f"{what}: ngày/tháng/năm, ví dụ 15/12/{first_year + 1 if first_year < last_year - 1 else first_year}"
-                       " (hoặc 2021-12-15).",
-                       f"Ghi một ngày từ 01/01/{first_year} đến 31/12/{last_year}, ví dụ 15/12/{last_year - 1} "
-                       f"hoặc {last_year - 1}-12-15.")
+                       f"{what}: ngày/tháng/năm, ví dụ 15/12/{example} (hoặc {example}-12-15).",
+                       f"Ghi một ngày từ 01/01/{first_year} đến 31/12/{last_year}, ví dụ 15/12/{example} "
+                       f"hoặc {example}-12-15.")
 
 
 def _add(ws: Worksheet, dv: DataValidation, cells: str) -> None:
