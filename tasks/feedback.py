@@ -201,9 +201,9 @@ def _write_summary(ws: Worksheet, unit: dict, year: int, config: Config, file: U
         ("Số vấn đề", f"{critical} lỗi nghiêm trọng (phải sửa), {warnings} cảnh báo (cần xem lại)"),
         ("Hạn nộp", f"{deadline} — gửi {send.noi_nhan}, {send.cach_gui}"),
         *[("Việc cần làm" if n == 0 else "", f"{n + 1}. {s}") for n, s in enumerate(steps)],
-        ("Kèm theo", (template.name + " — mẫu trống của đơn vị, đã có sẵn danh sách chỉ tiêu và hướng dẫn")
-         if template else f"Liên hệ {send.noi_nhan} để nhận mẫu báo cáo."),
     ]
+    if template:
+        rows.append(("Kèm theo", f"{template.name} — mẫu trống của đơn vị, có sẵn danh sách chỉ tiêu và hướng dẫn"))
     ws["A1"] = printable(f"PHẢN HỒI KẾT QUẢ KIỂM TRA BÁO CÁO THI ĐUA, KHEN THƯỞNG NĂM {year}")
     ws["A1"].font = TITLE_FONT
     ws["A1"].alignment = Alignment(wrap_text=True, vertical="center")

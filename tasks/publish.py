@@ -81,7 +81,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         written.append(_write(target / "don_vi" / f"{code}.html",
                               env.get_template("unit.html").render(**page, unit=unit)))
         template = None
-        if config.unit(code) is not None:  # the unit's blank workbook, beside its feedback
+        if unit["trang_thai"] != "accepted" and config.unit(code) is not None:  # a unit that must (re)send
             template = target / f"mau_{code}.xlsx"
             build_template(config, config.unit(code), year).save(template)
             written.append(template)

@@ -23,13 +23,17 @@ def _with_value(unit: str, code: str, value) -> dict:
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
-    """Ingested: sheet 'Khen thuong' in an xlsx and a CSV unit, a word for a number in an xlsx and a CSV unit."""
+    """Ingested: sheet 'Khen thuong' in an xlsx and a CSV unit, a word for a number in an xlsx and a CSV unit,
+    column 'Giá trị' for gia_tri."""
     root = tmp_path_factory.mktemp("feedback")
     year_dir, db = root / "submissions" / str(YEAR), root / "thidua.duckdb"
     write_xlsx(year_dir / "TTT.xlsx", _renamed(clean_sheets("TTT", YEAR), "khen_thuong", "Khen thuong"))
     write_csv_folder(year_dir / "TP1", _renamed(clean_sheets("TP1", YEAR), "khen_thuong", "Khen thuong"))
     write_xlsx(year_dir / "TP2.xlsx", _with_value("TP2", "lao_dong_viec_lam", "hai trăm"))
     write_csv_folder(year_dir / "LT", _with_value("LT", "lao_dong_viec_lam", "hai trăm"))
+    renamed_column = clean_sheets("LKA", YEAR)
+    renamed_column["chi_tieu"][0][1] = "Giá trị"
+    write_xlsx(year_dir / "LKA.xlsx", renamed_column)
     from tasks.ingest import ingest_year
 
     ingest_year(CONFIG, root / "submissions", YEAR, db)
@@ -75,6 +79,12 @@ def test_near_miss_sheet_name_yields_the_rename_hint_and_the_attached_template(d
     assert missing[2] == (f"{unit}.xlsx" if unit == "TTT" else f"thư mục {unit}/")
     assert missing[5].startswith(hint)
     assert f"mau_{unit}.xlsx" in missing[5] and "thidua" not in missing[5]
+
+
+def test_near_miss_column_name_yields_the_rename_hint(district):
+    [missing] = _rows(district, "LKA")
+
+    assert missing[5].startswith("Đổi tên cột “Giá trị” (ô B1) thành “gia_tri”.")
 
 
 def test_feedback_workbook_opens_on_a_plain_summary_and_colours_severity(district, tmp_path):

@@ -50,7 +50,7 @@ def test_publish_writes_summary_feedback_status_and_data_docs(published):
         "submission_status.csv", "validation/index.html", "validation/data_docs/index.html",
         "validation/don_vi/TTT.html", "validation/phan_hoi_TTT.xlsx", "validation/mau_TTT.xlsx",
         "validation/don_vi/PTA.html", "validation/phan_hoi_PTA.xlsx", "validation/mau_PTA.xlsx",
-        "validation/don_vi/TP1.html", "validation/phan_hoi_TP1.xlsx", "validation/mau_TP1.xlsx",
+        "validation/don_vi/TP1.html", "validation/phan_hoi_TP1.xlsx",
         "validation/don_vi/LKB.html", "validation/phan_hoi_LKB.xlsx", "validation/mau_LKB.xlsx",
         "validation/don_vi/PTB.html", "validation/phan_hoi_PTB.xlsx", "validation/mau_PTB.xlsx",
     ])
