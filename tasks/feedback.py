@@ -115,7 +115,7 @@ def place(f: dict, file: UnitFile | None) -> str:
         if cell:
             parts.append(f"ô {cell}{label}")
         else:
-            parts += ([f"dòng {row}"] if row else []) + ([f"cột {_COLUMN_LABELS.get(column, column)}"] if column else [])
+            parts += ([f"dòng {row}"] if row else []) + ([f"cột {column}"] if column else [])  # e.g. a missing column
     return ", ".join(parts)
 
 
