@@ -13,7 +13,9 @@ from openpyxl.worksheet.cell_range import CellRange
 
 from tasks.config import load_config
 from tasks.ingest import ingest_year
-from tasks.workbook_templates import FIRST_ROW, GUIDE_SHEET, LAYOUT, build_template, section_codes, write_templates
+from tasks.readers import HEADER_SEARCH_ROWS, SHEET_COLUMNS
+from tasks.workbook_templates import (CODE_ROW, FIRST_ROW, GUIDE_SHEET, LAYOUT, build_template, section_codes,
+                                      write_templates)
 
 CONFIG = load_config()
 YEAR = 2021
@@ -36,6 +38,12 @@ def _validations(ws) -> dict[str, object]:
             for row in CellRange(rng.coord).cells:
                 covered[f"{openpyxl.utils.get_column_letter(row[1])}{row[0]}"] = dv
     return covered
+
+
+def test_layout_holds_every_contract_column_where_the_reader_looks():
+    assert list(LAYOUT) == list(SHEET_COLUMNS) and CODE_ROW <= HEADER_SEARCH_ROWS
+    for name, columns in SHEET_COLUMNS.items():
+        assert set(columns) <= {c.code for c in LAYOUT[name]}, name
 
 
 @pytest.fixture(scope="module")
