@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import shutil
 import socket
 import threading
@@ -24,6 +25,8 @@ from tasks.runlog import new_run_id, save_draft
 from tasks.site import site_url
 from tasks.site.app import SiteConfig, create_app
 from tasks.site.datadocs import external_references, localise
+from tasks.signoff import record_sign_off
+from tasks.site.uploads import unit_lock
 from tasks.site.users import add_user
 from tasks.validate import validate_year
 
@@ -93,6 +96,14 @@ def browser(site):
 def requested():
     """Every address any page of the module asked for."""
     return []
+
+
+def _shot(page, name: str) -> None:
+    """A full-page screenshot for docs/, in 64 colours to keep the repository small."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
+    image.quantize(64).save(DOCS / name, optimize=True)
 
 
 def _login(browser, site, requested, name):
@@ -172,7 +183,7 @@ def test_reviewer_sees_verdict_rejected_unit_first_findings_and_downloads_the_do
     assert rows.first.get_attribute("data-unit") == "TTT"
     # The two-year report links the check of the year before.
     assert page.locator("#ky-bao-cao a").get_attribute("href") == f"/nam/{YEAR - 1}/"
-    page.screenshot(path=str(DOCS / "site_reviewer.png"), full_page=True)
+    _shot(page, "site_reviewer.png")
 
     with page.expect_download() as download:
         page.click("#tai-ve >> text=Dự thảo báo cáo (Word)")
@@ -210,7 +221,7 @@ def test_unit_clerk_uploads_a_corrected_workbook_and_sees_it_accepted(site, brow
     context, page = _login(browser, site, requested, "ttt")
     assert page.locator(f"#cac-nam-don-vi tr[data-year='{YEAR}'] .status").get_attribute("data-status") == "rejected"
     page.goto(site["base"] + f"/nam/{YEAR}/don-vi/TTT")
-    page.screenshot(path=str(DOCS / "site_unit.png"), full_page=True)
+    _shot(page, "site_unit.png")
     corrected = write_xlsx(tmp_path / "ban da sua.xlsx", clean_sheets("TTT", YEAR))
     page.click("#nop-bai")
     page.set_input_files("#tep", str(corrected))
@@ -218,7 +229,7 @@ def test_unit_clerk_uploads_a_corrected_workbook_and_sees_it_accepted(site, brow
     page.wait_for_selector("#da-nop")
     assert page.locator("#trang-thai-don-vi .status").get_attribute("data-status") == "accepted"
     assert "Không có lỗi" in page.locator("#loi").inner_text()
-    page.screenshot(path=str(DOCS / "site_upload.png"), full_page=True)
+    _shot(page, "site_upload.png")
     # Stored exactly as received where ingest reads it; the earlier file kept in the archive.
     assert (site["submissions"] / str(YEAR) / "TTT.xlsx").read_bytes() == corrected.read_bytes()
     kept = sorted((site["submissions"] / "_luu_tru" / str(YEAR) / "TTT").iterdir())
@@ -233,6 +244,23 @@ def test_upload_is_judged_by_content_not_name(site, browser, requested):
                                          "buffer": b"ma_don_vi,TP1\n"}])
     page.click("#form-nop-bai button")
     assert "không phải bảng tính Excel" in page.locator("#loi-nop").inner_text()
+    assert not (site["submissions"] / "_luu_tru" / str(YEAR) / "TP1").exists()
+    context.close()
+
+
+def test_locked_year_and_a_second_upload_at_once_are_refused_with_the_reason(site, browser, requested):
+    record_sign_off(db_path=site["out"] / "thidua.duckdb", run_id="cycle-test", year=YEAR - 1, period_years=1,
+                    decision="approve", name="Chủ tịch Hội đồng", outputs=[])
+    context, page = _login(browser, site, requested, "tp1")
+    page.goto(site["base"] + f"/nam/{YEAR - 1}/nop-bai")
+    assert page.locator("#tu-choi").inner_text().startswith("Năm này đã được Chủ tịch Hội đồng ký duyệt ngày")
+    assert page.locator("#form-nop-bai").count() == 0
+    workbook = write_xlsx(site["root"] / "TP1.xlsx", clean_sheets("TP1", YEAR))
+    page.goto(site["base"] + f"/nam/{YEAR}/nop-bai")
+    page.set_input_files("#tep", str(workbook))
+    with unit_lock("TP1"):  # as if the clerk's previous file were still being checked
+        page.click("#form-nop-bai button")
+        assert "Đơn vị đang có một tệp khác được kiểm tra" in page.locator("#loi-nop").inner_text()
     assert not (site["submissions"] / "_luu_tru" / str(YEAR) / "TP1").exists()
     context.close()
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from urllib.parse import quote
+
+SITE_URL_ENV = "THIDUA_SITE_URL"  # e.g. http://10.0.0.5:8088: where Prefect's forms and artifacts link to
 
 # Page kinds other parts of the cycle link to (the sign-off form, Prefect artifacts, the run log).
 _PATHS = {
@@ -33,3 +36,8 @@ def site_url(base: str | None, kind: str, year: int, *, unit: str | None = None,
         version = f"{version:03d}"
     path = _PATHS[kind].format(year=int(year), unit=quote(unit or "", safe=""), version=quote(str(version), safe=""))
     return base.rstrip("/") + "/" + path
+
+
+def base_url() -> str | None:
+    """The site's address as configured for this machine (THIDUA_SITE_URL), or None."""
+    return os.environ.get(SITE_URL_ENV) or None

@@ -18,7 +18,9 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -148,7 +150,8 @@ async def login(request: Request):
     error = None
     if request.method == "POST":
         form = await request.form()
-        user = authenticate(site.users_file, str(form.get("ten", "")), str(form.get("mat_khau", "")))
+        user = await run_in_threadpool(authenticate, site.users_file, str(form.get("ten", "")),
+                                       str(form.get("mat_khau", "")))
         if user:
             request.session.clear()
             request.session.update({"user": user.name, "csrf": secrets.token_urlsafe(24)})
@@ -164,6 +167,8 @@ async def logout(request: Request):
 
 
 # --- pages ----------------------------------------------------------------------------------
+# Pages are plain functions: Starlette runs them in its thread pool, so a read waiting for an
+# upload's write (DB_LOCK) or for Prefect never stalls the event loop for everyone else.
 
 def _render(request: Request, template: str, context: dict, *, user: User | None, status_code: int = 200):
     site: SiteConfig = request.app.state.site
@@ -202,7 +207,7 @@ def _year_summary(site: SiteConfig, con, year: int) -> dict:
             "verdict": data.verdict(units, found, warnings_acknowledged=acknowledged)}
 
 
-async def home(request: Request):
+def home(request: Request):
     user = require(request)
     site: SiteConfig = request.app.state.site
     if not user.sees_everything:
@@ -228,7 +233,7 @@ def _year_dir(site: SiteConfig, year: int) -> Path:
     return path
 
 
-async def year_page(request: Request):
+def year_page(request: Request):
     year = request.path_params["year"]
     user = require(request, "reviewer", "office")
     site: SiteConfig = request.app.state.site
@@ -239,7 +244,8 @@ async def year_page(request: Request):
         decisions = data.sign_offs(con, year)
         period_years = drafts[0]["period_years"] if drafts else 1
         period = [_year_summary(site, con, y) for y in range(year - period_years + 1, year)] if period_years > 1 else []
-    feedback = {u["ma_don_vi"] for u in summary["units"] if _has_feedback(site, year, u)}
+    with_findings = {f["unit_code"] for f in summary["findings"]}
+    feedback = {c for c in with_findings if _has_feedback(site, year, c)}
     waiting, prefect_error = None, None
     if user.role == "reviewer":
         waiting, prefect_error = _waiting_run(year)
@@ -263,10 +269,9 @@ async def year_page(request: Request):
     return _render(request, "year.html", context, user=user)
 
 
-def _has_feedback(site: SiteConfig, year: int, status: dict) -> bool:
-    """A feedback workbook is current only while the unit has findings (publish leaves an old one behind)."""
-    return bool((status.get("so_loi_nghiem_trong") or 0) + (status.get("so_canh_bao") or 0)) and \
-        (site.out_dir / str(year) / "validation" / f"phan_hoi_{status['ma_don_vi']}.xlsx").is_file()
+def _has_feedback(site: SiteConfig, year: int, code: str) -> bool:
+    """Call only for a unit with standing findings: publish leaves a fixed unit's old workbook behind."""
+    return (site.out_dir / str(year) / "validation" / f"phan_hoi_{code}.xlsx").is_file()
 
 
 def _waiting_run(year: int) -> tuple[dict | None, str | None]:
@@ -305,7 +310,7 @@ def _listing(folder: Path, year: int) -> list[dict]:
             for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
 
 
-async def unit_page(request: Request):
+def unit_page(request: Request):
     year, code = request.path_params["year"], request.path_params["code"]
     user = require(request)
     if not user.may_see_unit(code):
@@ -320,7 +325,7 @@ async def unit_page(request: Request):
     unit = site.config.unit(code)
     context = {
         "year": year, "code": code, "unit": unit, "status": status, "findings": found, "locked": locked,
-        "feedback": bool(status) and _has_feedback(site, year, status),
+        "feedback": bool(found) and _has_feedback(site, year, code),
         "can_upload": user.role == "unit" and not locked and unit is not None and unit.expected_in(year),
         "just_uploaded": request.query_params.get("da_nop") == "1",
     }
@@ -338,7 +343,7 @@ def _file_response(path: Path, *, download: bool = False) -> Response:
                         filename=path.name if disposition == "attachment" else None)
 
 
-async def year_file(request: Request):
+def year_file(request: Request):
     year, relative = request.path_params["year"], request.path_params["path"]
     user = require(request)
     site: SiteConfig = request.app.state.site
@@ -350,7 +355,7 @@ async def year_file(request: Request):
     return _file_response(path)
 
 
-async def data_docs(request: Request):
+def data_docs(request: Request):
     year, relative = request.path_params["year"], request.path_params["path"]
     require(request, "reviewer", "office")
     site: SiteConfig = request.app.state.site
@@ -364,7 +369,7 @@ async def data_docs(request: Request):
     return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
-async def blank_template(request: Request):
+def blank_template(request: Request):
     from tasks.workbook_templates import build_template
 
     year = request.path_params["year"]
@@ -398,9 +403,7 @@ async def upload(request: Request):
     user = require(request, "unit")
     site: SiteConfig = request.app.state.site
     code, unit = user.unit, site.config.unit(user.unit)
-    with data.read_db(site.db_path) as con:
-        locked = data.lock_reason(data.sign_offs(con, year))
-    refusal = locked
+    refusal = await run_in_threadpool(_lock_reason, site, year)
     if unit is None or not unit.expected_in(year):
         refusal = f"Đơn vị {code} không phải nộp báo cáo năm {year}."
     context = {"year": year, "code": code, "unit": unit, "refusal": refusal, "error": None,
@@ -416,40 +419,54 @@ async def upload(request: Request):
         context["error"] = "Đơn vị đang có một tệp khác được kiểm tra; hãy chờ kết quả rồi mới gửi tiếp."
         return _render(request, "upload.html", context, user=user, status_code=409)
     try:
+        return await _receive(request, site, context, user)
+    finally:
+        lock.release()
+
+
+async def _receive(request: Request, site: SiteConfig, context: dict, user: User):
+    """Store the file as received, then check it; each failure tells the clerk whether the file was kept."""
+    from tasks.db import DatabaseError
+
+    year, code = context["year"], context["code"]
+    try:
         form = await request.form(max_files=1, max_fields=4)
-        _check_form(request, form)
-        part = form.get("tep")
+    except MultiPartException:
+        context["error"] = "Không đọc được biểu mẫu gửi lên; hãy chọn lại tệp rồi gửi."
+        return _render(request, "upload.html", context, user=user, status_code=422)
+    _check_form(request, form)
+    part = form.get("tep")
+    try:
         if part is None or isinstance(part, str):
             raise uploads.UploadRefused("chưa chọn tệp để gửi")
         payload = uploads.spooled(part)
-        from starlette.concurrency import run_in_threadpool
-
-        await run_in_threadpool(_store_and_check, site, payload, year, code)
+        await run_in_threadpool(uploads.store, payload, submissions_dir=site.submissions_dir, year=year,
+                                unit_code=code)
     except uploads.UploadRefused as exc:
-        context["error"] = f"Tệp “{_shown_name(part if 'part' in locals() else None)}” không được nhận: {exc}."
+        context["error"] = f"Tệp “{_shown_name(part)}” không được nhận: {exc}."
         return _render(request, "upload.html", context, user=user, status_code=422)
-    except data.DataUnavailable:
+    try:
+        await run_in_threadpool(uploads.check_now, site.config, submissions_dir=site.submissions_dir, year=year,
+                                db_path=site.db_path, out_dir=site.out_dir)
+    except DatabaseError:
         context["error"] = ("Tệp đã được lưu nhưng cơ sở dữ liệu đang được một lượt chạy khác sử dụng; "
                             "tệp sẽ được kiểm tra ở lượt chạy sau, hoặc hãy gửi lại sau ít phút.")
         return _render(request, "upload.html", context, user=user, status_code=503)
-    finally:
-        lock.release()
+    except Exception:
+        log.exception("checking the upload of %s for %s failed", code, year)
+        context["error"] = ("Tệp đã được lưu nhưng việc kiểm tra gặp lỗi của chương trình; "
+                            "Phòng Nội vụ sẽ kiểm tra, đơn vị không cần gửi lại.")
+        return _render(request, "upload.html", context, user=user, status_code=500)
     return RedirectResponse(f"/nam/{year}/don-vi/{quote(code)}?da_nop=1", status_code=303)
+
+
+def _lock_reason(site: SiteConfig, year: int) -> str | None:
+    with data.read_db(site.db_path) as con:
+        return data.lock_reason(data.sign_offs(con, year))
 
 
 def _shown_name(part) -> str:
     return (getattr(part, "filename", None) or "").replace("\\", "/").rsplit("/", 1)[-1][:80]
-
-
-def _store_and_check(site: SiteConfig, payload: bytes, year: int, code: str) -> None:
-    from tasks.db import DatabaseError
-
-    uploads.store(payload, submissions_dir=site.submissions_dir, year=year, unit_code=code)
-    try:
-        uploads.check_now(site.config, submissions_dir=site.submissions_dir, year=year, db_path=site.db_path,
-                          out_dir=site.out_dir)
-    except DatabaseError as exc:
-        raise data.DataUnavailable(str(exc)) from None
 
 
 # --- reviewer actions -----------------------------------------------------------------------
@@ -459,8 +476,7 @@ async def acknowledge_warnings(request: Request):
     user = require(request, "reviewer")
     _check_form(request, await request.form())
     site: SiteConfig = request.app.state.site
-    with data.read_db(site.db_path) as con:
-        run = data.validation_run(con, year)
+    run = await run_in_threadpool(_validation_run, site, year)
     if run is None:
         raise HTTPException(404, f"Năm {year} chưa được kiểm tra.")
     acks = _acknowledgements(site)
@@ -469,6 +485,11 @@ async def acknowledge_warnings(request: Request):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(acks, ensure_ascii=False, indent=1), encoding="utf-8")
     return RedirectResponse(f"/nam/{year}/", status_code=303)
+
+
+def _validation_run(site: SiteConfig, year: int) -> dict | None:
+    with data.read_db(site.db_path) as con:
+        return data.validation_run(con, year)
 
 
 async def sign_off(request: Request):
@@ -483,11 +504,12 @@ async def sign_off(request: Request):
         raise HTTPException(422, "Hãy chọn Duyệt hoặc Từ chối.")
     if decision == "reject" and not comment:
         return RedirectResponse(f"/nam/{year}/?tb=" + quote("Khi từ chối cần ghi ý kiến."), status_code=303)
-    waiting, error = _waiting_run(year)
+    waiting, error = await run_in_threadpool(_waiting_run, year)
     if waiting is None or waiting["id"] != form.get("flow_run_id"):
         return RedirectResponse(f"/nam/{year}/?tb=" + quote(error or "Không còn lượt chạy nào chờ ký duyệt năm này."),
                                 status_code=303)
-    resume.resume(uuid.UUID(waiting["id"]), decision=decision, name=user.name, comment=comment)
+    # Prefect's sync API would hand back an unawaited coroutine inside the event loop: run it in a thread.
+    await run_in_threadpool(resume.resume, uuid.UUID(waiting["id"]), decision=decision, name=user.name, comment=comment)
     done = "Đã duyệt" if decision == "approve" else "Đã từ chối"
     return RedirectResponse(f"/nam/{year}/?tb=" + quote(f"{done} bản dự thảo; lượt chạy đang tiếp tục."), status_code=303)
 
