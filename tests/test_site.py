@@ -322,3 +322,50 @@ def test_users_cli_stores_argon2_hashes_and_never_the_password(tmp_path):
     assert bad.exit_code == 2 and "KHONGCO" in bad.output
     assert runner.invoke(app, ["users", "remove", "xa1", "--users", str(users)]).exit_code == 0
     assert runner.invoke(app, ["users", "list", "--users", str(users)]).output == ""
+
+
+def test_verdict_names_every_reason_and_a_period_rests_on_each_year():
+    from tasks.site.data import verdict, with_period
+
+    units = [{"ma_don_vi": "TTT", "ten_don_vi": "Thị trấn", "trang_thai": "accepted"},
+             {"ma_don_vi": "CA", "ten_don_vi": "Công an huyện", "trang_thai": "accepted"}]
+    found = [{"unit_code": "CA", "ten_don_vi": "Công an huyện", "severity": "warning",
+              "check_code": "cstdcs_toi_da_15_phan_tram"},
+             {"unit_code": "TTT", "ten_don_vi": "Thị trấn", "severity": "warning", "check_code": "thay_doi_lon"}]
+    assert verdict(units, found, warnings_acknowledged=True)["reasons"] == [
+        "1 đơn vị vượt tỷ lệ Chiến sĩ thi đua cơ sở: Công an huyện (CA)"]
+    assert verdict(units, found, warnings_acknowledged=False)["reasons"][0] == "2 cảnh báo chưa được Hội đồng xác nhận đã xem"
+    ready = verdict(units, [], warnings_acknowledged=False)
+    assert ready == {"ok": True, "reasons": [], "title": "Đủ điều kiện trình ký"}
+    earlier = {"year": 2019, "verdict": verdict([], [], warnings_acknowledged=False)}
+    assert with_period(ready, [earlier])["title"] == "Chưa đủ: năm 2019 chưa đủ (năm này chưa được kiểm tra số liệu)"
+
+
+def test_a_zip_of_csv_files_becomes_the_units_csv_folder_and_the_workbook_it_replaces_is_kept(tmp_path):
+    import zipfile
+
+    from factories import submission, write_csv_folder
+    from tasks.site.uploads import ARCHIVE, UploadRefused, store
+
+    submissions = tmp_path / "submissions"
+    old = write_xlsx(submissions / str(YEAR) / "TTT.xlsx", submission("TTT", YEAR, {"so_ho": 1}))
+    old_bytes = old.read_bytes()
+    folder = write_csv_folder(tmp_path / "csv", submission("TTT", YEAR, {"so_ho": 2}))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in folder.iterdir():
+            zf.write(path, f"TTT/{path.name}")
+    stored = store(archive.getvalue(), submissions_dir=submissions, year=YEAR, unit_code="TTT")
+    assert stored.kind == "csv" and stored.path == submissions / str(YEAR) / "TTT"
+    assert sorted(p.name for p in stored.path.iterdir()) == sorted(p.name for p in folder.iterdir())
+    assert (stored.path / "chi_tieu.csv").read_bytes() == (folder / "chi_tieu.csv").read_bytes()
+    assert stored.archived.read_bytes() == archive.getvalue()
+    assert not old.exists()
+    kept = list((submissions / ARCHIVE / str(YEAR) / "TTT").glob("*_truoc_TTT.xlsx"))
+    assert [p.read_bytes() for p in kept] == [old_bytes]
+
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../../thidua.duckdb", b"x")
+    with pytest.raises(UploadRefused, match="không chỉ gồm các tệp"):
+        store(evil.getvalue(), submissions_dir=submissions, year=YEAR, unit_code="TTT")

@@ -35,7 +35,6 @@ from tasks.site.users import ROLE_VI, User, authenticate, lookup
 TEMPLATES_DIR = PROJECT_ROOT / "templates" / "site"
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "thidua_phien"
-TABLES = ("district_indicators.csv", "award_table.csv", "period_indicators.csv", "submission_status.csv")
 log = logging.getLogger(__name__)
 
 
@@ -67,12 +66,14 @@ def create_app(site: SiteConfig, *, secret_key: str | None = None) -> Starlette:
             Route("/nam/{year:int}/ky-duyet", sign_off, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders), Middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
-                               session_cookie=SESSION_COOKIE, same_site="strict", max_age=12 * 3600)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
+                       session_cookie=SESSION_COOKIE, same_site="strict", max_age=12 * 3600),
+        ],
         exception_handlers={HTTPException: _error_page, data.DataUnavailable: _busy_page},
     )
     app.state.site, app.state.env = site, env
-
     return app
 
 
@@ -102,6 +103,13 @@ class SecurityHeaders:
 # --- accounts -------------------------------------------------------------------------------
 
 def current_user(request: Request) -> User | None:
+    """The session's account, or HTTP Basic's (hashed once per request: argon2 is slow on purpose)."""
+    if "thidua_user" not in request.scope:
+        request.scope["thidua_user"] = _identify(request)
+    return request.scope["thidua_user"]
+
+
+def _identify(request: Request) -> User | None:
     site: SiteConfig = request.app.state.site
     name = request.session.get("user")
     if name:
@@ -243,7 +251,8 @@ def year_page(request: Request):
         drafts = data.drafts(con, year)
         decisions = data.sign_offs(con, year)
         period_years = drafts[0]["period_years"] if drafts else 1
-        period = [_year_summary(site, con, y) for y in range(year - period_years + 1, year)] if period_years > 1 else []
+        period = [_year_summary(site, con, y) for y in range(year - period_years + 1, year)]
+    summary["verdict"] = data.with_period(summary["verdict"], period)
     with_findings = {f["unit_code"] for f in summary["findings"]}
     feedback = {c for c in with_findings if _has_feedback(site, year, c)}
     waiting, prefect_error = None, None

@@ -147,5 +147,16 @@ def verdict(units: list[dict], found: list[dict], *, warnings_acknowledged: bool
                        + names([{"ma_don_vi": c, "ten_don_vi": n} for c, n in over_cap]))
     if not units:
         reasons.append("năm này chưa được kiểm tra số liệu")
+    return _verdict(reasons)
+
+
+def with_period(verdict_of_year: dict, earlier: list[dict]) -> dict:
+    """A period report is ready only when every year it rests on is: each earlier year's failure is a reason."""
+    reasons = verdict_of_year["reasons"] + [f"năm {y['year']} chưa đủ ({'; '.join(y['verdict']['reasons'])})"
+                                            for y in earlier if not y["verdict"]["ok"]]
+    return _verdict(reasons)
+
+
+def _verdict(reasons: list[str]) -> dict:
     return {"ok": not reasons, "reasons": reasons,
             "title": "Đủ điều kiện trình ký" if not reasons else "Chưa đủ: " + "; ".join(reasons)}
