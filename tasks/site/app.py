@@ -71,7 +71,7 @@ def create_app(site: SiteConfig, *, secret_key: str | None = None) -> Starlette:
             Middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
                        session_cookie=SESSION_COOKIE, same_site="strict", max_age=12 * 3600),
         ],
-        exception_handlers={HTTPException: _error_page, data.DataUnavailable: _busy_page},
+        exception_handlers={HTTPException: _error_page, data.DataUnavailable: _busy_page, Exception: _crash_page},
     )
     app.state.site, app.state.env = site, env
     return app
@@ -203,6 +203,11 @@ async def _error_page(request: Request, exc: HTTPException):
 
 async def _busy_page(request: Request, exc: Exception):
     return await _error_page(request, HTTPException(503, "Số liệu đang được cập nhật bởi một lượt chạy; hãy tải lại trang sau ít phút."))
+
+
+async def _crash_page(request: Request, exc: Exception):
+    log.error("error on %s", request.url.path, exc_info=exc)
+    return await _error_page(request, HTTPException(500, "Trang gặp lỗi của chương trình; Phòng Nội vụ đã được ghi nhận, hãy thử lại sau."))
 
 
 def _year_summary(site: SiteConfig, con, year: int) -> dict:
