@@ -189,6 +189,10 @@ def test_reviewer_sees_verdict_rejected_unit_first_findings_and_downloads_the_do
         page.click("#tai-ve >> text=Dự thảo báo cáo (Word)")
     assert Path(download.value.path()).read_bytes() == (site["out"] / str(YEAR) / f"bao_cao_{YEAR}.docx").read_bytes()
 
+    page.click("#tai-ve >> text=Dự thảo báo cáo (xem trên trình duyệt)")
+    assert "DỰ THẢO" in page.locator("body").inner_text()
+    page.go_back()
+
     rows.first.locator("text=xem lỗi").click()
     finding = page.locator("#loi tbody tr").first
     text = finding.inner_text()
