@@ -68,13 +68,13 @@ def problems_first(rows: list[dict]) -> list[dict]:
 
 def findings(con, year: int, config: Config, unit_code: str | None = None) -> list[dict]:
     rows = query(con, "site/site_finding", {"nam": year, "unit_code": unit_code}) if con else []
-    return [clerk_words(r, config) for r in rows]
+    names = _names_for_codes(config)
+    return [clerk_words(r, names) for r in rows]
 
 
-def clerk_words(f: dict, config: Config) -> dict:
+def clerk_words(f: dict, names) -> dict:
     """A finding as a clerk reads it: indicator names instead of codes, sheet and column labels."""
-    message = _PLACE_PREFIX.sub("", f["message_vi"] or "")
-    message = _names_for_codes(message, config)
+    message = names(_PLACE_PREFIX.sub("", f["message_vi"] or ""))
     return {
         **f,
         "muc_do": SEVERITY_VI.get(f["severity"], f["severity"]),
@@ -82,19 +82,22 @@ def clerk_words(f: dict, config: Config) -> dict:
         "cot": COLUMN_VI.get(f["column_name"], f["column_name"] or ""),
         "chi_tieu": f.get("ten_chi_tieu") or "",
         "loi": message[:1].upper() + message[1:],
-        "cach_sua": _names_for_codes(f["fix_vi"] or "", config),
-        "gia_tri_da_ghi": _names_for_codes(f["observed_value"] or "", config),
+        "cach_sua": names(f["fix_vi"] or ""),
+        "gia_tri_da_ghi": names(f["observed_value"] or ""),
     }
 
 
-def _names_for_codes(text: str, config: Config) -> str:
+def _names_for_codes(config: Config):
+    """A function putting names in place of the codes in a text (indicators, sheets, long column codes)."""
     # Only codes with an underscore: short column codes (ten, muc, nam) are also Vietnamese words.
     names = {**{i.code: i.name for i in config.indicators}, **SHEET_VI,
              **{k: v for k, v in COLUMN_VI.items() if "_" in k}}
-    codes = sorted(names, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, codes)) + r")(?![\w])")
-    text = pattern.sub(lambda m: f"“{names[m.group(1)]}”", text)
-    return re.sub(r"\bsheet\b", "trang tính", text)
+    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?![\w])")
+
+    def replace(text: str) -> str:
+        return re.sub(r"\bsheet\b", "trang tính", pattern.sub(lambda m: f"“{names[m.group(1)]}”", text))
+
+    return replace
 
 
 def unit_years(con, unit_code: str) -> list[dict]:
