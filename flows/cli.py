@@ -205,5 +205,83 @@ def scale(
             typer.echo(f"{key}: {result[key]}")
 
 
+UsersFile = Annotated[Optional[Path], typer.Option(
+    "--users", help="Tệp tài khoản của trang xem xét (mặc định <config>/site_users.yaml)")]
+
+
+@app.command()
+def serve(
+    out: Out = Path("out"), submissions: Submissions = DEFAULT_SUBMISSIONS, config: ConfigDir = DEFAULT_CONFIG,
+    db: Db = None, users: UsersFile = None,
+    host: Annotated[str, typer.Option("--host", help="Địa chỉ lắng nghe; mặc định chỉ máy này")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8088,
+) -> None:
+    """Trang xem xét cho Hội đồng, Phòng Nội vụ và đơn vị (review site) qua trình duyệt."""
+    import os
+
+    import uvicorn
+
+    from tasks.site.app import SiteConfig, create_app
+    from tasks.site.users import default_users_file, list_users
+
+    users_file = users or default_users_file(config)
+    if not list_users(users_file):
+        _fail(f"{users_file}: chưa có tài khoản nào; tạo bằng: thidua users add TÊN --role reviewer")
+    site = SiteConfig(out_dir=out.resolve(), submissions_dir=submissions.resolve(), config=_load(config),
+                      users_file=users_file.resolve(), db_path=(db or out / "thidua.duckdb").resolve())
+    typer.echo(f"Trang xem xét: http://{host}:{port}/ (đặt THIDUA_SITE_URL cho các liên kết từ Prefect)")
+    uvicorn.run(create_app(site, secret_key=os.environ.get("THIDUA_SITE_SECRET")), host=host, port=port,
+                log_level="warning", server_header=False)
+
+
+users_app = typer.Typer(help="Tài khoản của trang xem xét (site accounts).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Tên tài khoản")],
+    role: Annotated[str, typer.Option("--role", help="reviewer (Hội đồng), office (Phòng Nội vụ) hoặc unit (đơn vị)")],
+    unit: Annotated[Optional[str], typer.Option("--unit", help="Mã đơn vị, với --role unit")] = None,
+    password: Annotated[Optional[str], typer.Option("--password", help="Mật khẩu; bỏ trống để nhập khi được hỏi")] = None,
+    users: UsersFile = None, config: ConfigDir = DEFAULT_CONFIG,
+) -> None:
+    """Thêm (hoặc đặt lại) một tài khoản; mật khẩu chỉ được lưu dạng băm argon2."""
+    from tasks.site.users import UsersError, add_user, default_users_file
+
+    if password is None:
+        password = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    users_file = users or default_users_file(config)
+    try:
+        user = add_user(users_file, name, role=role, unit=unit, password=password,
+                        known_units={u.code for u in _load(config).units})
+    except UsersError as exc:
+        _fail(str(exc))
+    typer.echo(f"Đã lưu tài khoản {user.name} ({user.role}{' ' + user.unit if user.unit else ''}) vào {users_file}")
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument(help="Tên tài khoản")], users: UsersFile = None,
+                 config: ConfigDir = DEFAULT_CONFIG) -> None:
+    """Xoá một tài khoản (phiên đăng nhập của nó hết hiệu lực ngay)."""
+    from tasks.site.users import UsersError, default_users_file, remove_user
+
+    users_file = users or default_users_file(config)
+    try:
+        remove_user(users_file, name)
+    except UsersError as exc:
+        _fail(str(exc))
+    typer.echo(f"Đã xoá tài khoản {name}")
+
+
+@users_app.command("list")
+def users_list(users: UsersFile = None, config: ConfigDir = DEFAULT_CONFIG) -> None:
+    """Liệt kê các tài khoản (không bao giờ in mật khẩu)."""
+    from tasks.site.users import default_users_file, list_users
+
+    for user in list_users(users or default_users_file(config)):
+        typer.echo(f"{user.name}\t{user.role}\t{user.unit or ''}")
+
+
 if __name__ == "__main__":
     app()
