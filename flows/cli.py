@@ -141,9 +141,9 @@ def _preflight(config_dir: Path, submissions: Path, db_path: Path, years: list[i
 
 def _run_flow(flow, params):
     """Run a flow on the embedded Prefect server; a failure becomes one line and a non-zero exit."""
-    from flows import without_heartbeat
-
     from prefect.exceptions import PrefectHTTPStatusError
+
+    from flows import without_heartbeat
 
     try:
         with without_heartbeat():
