@@ -10,13 +10,10 @@ import math
 import uuid
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from tasks.config import Config
 from tasks.db import load_reference, materialize, open_db
 from tasks.safety import neutralise
+from tasks.tong_hop import write_tong_hop
 
 # Dependency order: each file reads only reference, staging, status and the files before it.
 MART_FILES = (
@@ -111,7 +108,8 @@ def write_outputs(config: Config, year: int, period_years: int, db_path: Path, o
     ]
     if period:
         written.append(_write_csv(target / "period_indicators.csv", PERIOD_COLUMNS, period))
-    written.append(_write_xlsx(target / f"tong_hop_{year}.xlsx", config, year, first_year, district, awards, period))
+    written.append(write_tong_hop(target / f"tong_hop_{year}.xlsx", config=config, year=year, first_year=first_year,
+                                  district=district, awards=awards, period=period))
     with open_db(db_path) as con:
         con.execute(
             "insert into run_log values (?, 'aggregate', ?, current_timestamp, current_timestamp, null, ?)",
@@ -158,81 +156,3 @@ def _write_csv(path: Path, columns: tuple[tuple[str, str], ...], rows: list[dict
                 for _, key in columns
             ])
     return path
-
-
-def _number_format(decimals: int | None) -> str:
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
-
-
-def _write_xlsx(path: Path, config: Config, year: int, first_year: int, district: list[dict],
-                awards: list[dict], period: list[dict]) -> Path:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"Chi tieu {year}"
-    _table(
-        sheet,
-        f"Chỉ tiêu tổng hợp năm {year} — {config.district.name}",
-        ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Giá trị", "Tử số", "Mẫu số",
-         "Đơn vị báo cáo", "Đơn vị dự kiến", "Ghi chú"],
-        [
-            ([r["indicator_code"], r["ten_chi_tieu"], r["don_vi_tinh"], r["gia_tri"], r["tu_so"], r["mau_so"],
-              r["so_don_vi_bao_cao"], r["so_don_vi_du_kien"], r["ghi_chu"]], r["decimals"])
-            for r in district
-        ],
-        numeric_columns=(4,),
-        widths=(28, 60, 18, 14, 12, 12, 10, 10, 80),
-    )
-
-    sheet = book.create_sheet("Khen thuong")
-    years = list(range(first_year, year + 1))
-    grid: dict[tuple[str, str], dict] = {}
-    for r in awards:
-        entry = grid.setdefault((r["hinh_thuc"], r["doi_tuong"]), {
-            "labels": [r["ten_hinh_thuc"] or r["hinh_thuc"], r["ten_doi_tuong"] or r["doi_tuong"]], "by_year": {}})
-        entry["by_year"][r["nam"]] = r["so_luong"]
-    _table(
-        sheet,
-        f"Kết quả công tác khen thưởng {first_year}–{year} — {config.district.name}"
-        if first_year < year else f"Kết quả công tác khen thưởng năm {year} — {config.district.name}",
-        ["Hình thức", "Đối tượng", *[str(y) for y in years]],
-        [(e["labels"] + [e["by_year"].get(y) for y in years], 0) for e in grid.values()],
-        numeric_columns=tuple(range(3, 3 + len(years))),
-        widths=(34, 12, *([10] * len(years))),
-    )
-
-    if period:
-        sheet = book.create_sheet(f"Giai doan {first_year}-{year}")
-        _table(
-            sheet,
-            f"Chỉ tiêu giai đoạn {first_year}–{year} — {config.district.name}",
-            ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Giá trị", "Tử số", "Mẫu số", "Cách cộng các năm", "Ghi chú"],
-            [
-                ([r["indicator_code"], r["ten_chi_tieu"], r["don_vi_tinh"], r["gia_tri"], r["tu_so"], r["mau_so"],
-                  {"sum": "cộng các năm", "last": "năm cuối"}.get(r["quy_tac_ky"], r["quy_tac_ky"]), r["ghi_chu"]],
-                 r["decimals"])
-                for r in period
-            ],
-            numeric_columns=(4,),
-            widths=(28, 60, 18, 14, 12, 12, 16, 80),
-        )
-    book.save(path)
-    return path
-
-
-def _table(sheet, title: str, headers: list[str], rows: list[tuple[list, int | None]],
-           numeric_columns: tuple[int, ...], widths: tuple[int, ...]) -> None:
-    """Title row, bold header row, then values; numbers keep full precision, shown to their decimals."""
-    sheet.append([neutralise(title)])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([neutralise(h) for h in headers])
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for values, decimals in rows:
-        sheet.append([neutralise(v) for v in values])
-        for col in numeric_columns:
-            sheet.cell(row=sheet.max_row, column=col).number_format = _number_format(decimals)
-    for col, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(col)].width = width
-    sheet.freeze_panes = "A3"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -85,9 +86,28 @@ class Indicator(_Strict):
         return self.reported_by is not None
 
 
+class Submission(_Strict):
+    """When and to whom units send their workbook (printed in templates and feedback)."""
+
+    han_nop: str = Field(default="10/12", pattern=r"^\d{1,2}/\d{1,2}$")  # day/month of the report's year
+    noi_nhan: str = "Phòng Nội vụ"
+    cach_gui: str = "qua thư điện tử hoặc hệ thống quản lý văn bản"
+
+    @model_validator(mode="after")
+    def _real_day(self) -> "Submission":
+        day, month = map(int, self.han_nop.split("/"))
+        dt.date(2000, month, day)  # raises ValueError (reported with the key) for 31/2 or 12/31
+        return self
+
+    def deadline(self, year: int) -> str:
+        day, month = map(int, self.han_nop.split("/"))
+        return f"{day:02d}/{month:02d}/{year}"
+
+
 class Settings(_Strict):
     yoy_change_threshold: float = Field(default=0.5, gt=0)
     yoy_min_base: float = Field(default=10, ge=0)
+    nop_bao_cao: Submission = Submission()
 
 
 class Config(_Strict):

@@ -8,27 +8,20 @@ import logging
 import re
 from pathlib import Path
 
-import openpyxl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
-from tasks.safety import FORMULA_START, forbid_scripts, neutralise
+from tasks.feedback import SEVERITY_VI, load_unit_files, write_feedback
+from tasks.safety import forbid_scripts, neutralise
 from tasks.validate import ValidationSummary, gx_context
+from tasks.workbook_templates import build_template
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates" / "validation"
 STATUS_VI = {"accepted": "Chấp nhận", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
-SEVERITY_VI = {"critical": "Nghiêm trọng", "warning": "Cảnh báo"}
 STATUS_COLUMNS = ("ma_don_vi", "trang_thai", "ten_don_vi", "nam", "so_loi_nghiem_trong", "so_canh_bao",
                   "source_path", "version", "reason_vi")
-FEEDBACK_COLUMNS = (
-    ("Mức độ", "muc_do", 14), ("Sheet", "sheet_name", 14), ("Dòng", "row_number", 7), ("Cột", "column_name", 16),
-    ("Ô", "cell_ref", 7), ("Giá trị đã ghi", "observed_value", 24), ("Lỗi", "message_vi", 70),
-    ("Cách sửa", "fix_vi", 50),
-)
 _UNIT_CODE = re.compile(r"^[A-Z0-9_]{1,32}$")
 
 log = logging.getLogger(__name__)
@@ -44,6 +37,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         statuses = query(con, "validation/int_submission_status_year", {"nam": year})
         found = query(con, "validation/int_finding_current", {"nam": year})
         award_counts = con.execute(rules_counts_sql(), [year]).df().to_dict("records")
+        files = load_unit_files(con, year)
         docs_index = build_data_docs(Path(run["gx_project_dir"]), run_id=run["run_id"], target=target / "data_docs")
         con.execute("update validation_run set data_docs_path = ? where run_id = ?", [str(docs_index), run["run_id"]])
 
@@ -86,7 +80,13 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         code = unit["ma_don_vi"]
         written.append(_write(target / "don_vi" / f"{code}.html",
                               env.get_template("unit.html").render(**page, unit=unit)))
-        written.append(write_feedback(target / f"phan_hoi_{code}.xlsx", unit=unit, year=year))
+        template = None
+        if unit["trang_thai"] != "accepted" and config.unit(code) is not None:  # a unit that must (re)send
+            template = target / f"mau_{code}.xlsx"
+            build_template(config, config.unit(code), year).save(template)
+            written.append(template)
+        written.append(write_feedback(target / f"phan_hoi_{code}.xlsx", unit=unit, year=year, config=config,
+                                      file=files.get(code), template=template))
     written.append(write_status_csv(year_dir / "submission_status.csv", statuses))
     return written
 
@@ -144,52 +144,6 @@ def _plain_config(value):
     if isinstance(value, list):
         return [_plain_config(v) for v in value]
     return value
-
-
-def write_feedback(path: Path, *, unit: dict, year: int) -> Path:
-    """One workbook a commune clerk can act on: where each problem is and how to fix it."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "phan_hoi"
-    ws.append([title for title, _, _ in FEEDBACK_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for f in unit["findings"]:
-        ws.append([f[key] for _, key, _ in FEEDBACK_COLUMNS])
-    for n, (_, _, width) in enumerate(FEEDBACK_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(n)].width = width
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    info = wb.create_sheet("thong_tin")
-    for label, value in (
-        ("Đơn vị", f"{unit['ma_don_vi']} - {unit.get('ten_don_vi') or ''}"),
-        ("Năm báo cáo", year),
-        ("Trạng thái", unit["trang_thai_vi"]),
-        ("Số lỗi nghiêm trọng", unit["so_nghiem_trong"]),
-        ("Số cảnh báo", unit["so_canh_bao"]),
-        ("Hướng dẫn", "Lỗi nghiêm trọng phải sửa và gửi lại tệp; cảnh báo cần kiểm tra lại, "
-                      "nếu số liệu đúng thì ghi lý do vào cột ghi_chu."),
-    ):
-        info.append([label, value])
-    info.column_dimensions["A"].width = 22
-    info.column_dimensions["B"].width = 80
-    for sheet in (ws, info):
-        _make_inert(sheet)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
-
-
-def _make_inert(ws) -> None:
-    """Keep text exactly as the clerk typed it, shown as text, never run as a formula."""
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-                cell.data_type = "s"
-                cell.quotePrefix = True
 
 
 def write_status_csv(path: Path, statuses: list[dict]) -> Path:

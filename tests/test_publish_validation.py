@@ -46,11 +46,11 @@ def test_publish_writes_summary_feedback_status_and_data_docs(published):
     v = year_dir / "validation"
     assert sorted(p.relative_to(year_dir).as_posix() for p in paths) == sorted([
         "submission_status.csv", "validation/index.html", "validation/data_docs/index.html",
-        "validation/don_vi/TTT.html", "validation/phan_hoi_TTT.xlsx",
-        "validation/don_vi/PTA.html", "validation/phan_hoi_PTA.xlsx",
+        "validation/don_vi/TTT.html", "validation/phan_hoi_TTT.xlsx", "validation/mau_TTT.xlsx",
+        "validation/don_vi/PTA.html", "validation/phan_hoi_PTA.xlsx", "validation/mau_PTA.xlsx",
         "validation/don_vi/TP1.html", "validation/phan_hoi_TP1.xlsx",
-        "validation/don_vi/LKB.html", "validation/phan_hoi_LKB.xlsx",
-        "validation/don_vi/PTB.html", "validation/phan_hoi_PTB.xlsx",
+        "validation/don_vi/LKB.html", "validation/phan_hoi_LKB.xlsx", "validation/mau_LKB.xlsx",
+        "validation/don_vi/PTB.html", "validation/phan_hoi_PTB.xlsx", "validation/mau_PTB.xlsx",
     ])
     assert all(p.is_file() for p in paths)
     assert "stg_indicator_value" in (v / "data_docs" / "index.html").read_text(encoding="utf-8")
@@ -66,32 +66,34 @@ def test_status_csv_starts_with_unit_and_status_for_every_expected_unit(publishe
     }
 
 
-def test_feedback_workbook_names_sheet_row_column_value_and_fix(published):
+def test_feedback_workbook_names_indicator_place_value_and_fix(published):
     _, _, year_dir = published
-    ws = openpyxl.load_workbook(year_dir / "validation" / "phan_hoi_TTT.xlsx")["phan_hoi"]
-    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    wb = openpyxl.load_workbook(year_dir / "validation" / "phan_hoi_TTT.xlsx")
+    assert wb.sheetnames == ["Tóm tắt", "Danh sách lỗi"]
+    rows = [[c.value for c in r] for r in wb["Danh sách lỗi"].iter_rows(min_row=2)]
     row = ROW("so_khom_van_minh")
     assert rows == [
-        ["Mức độ", "Sheet", "Dòng", "Cột", "Ô", "Giá trị đã ghi", "Lỗi", "Cách sửa"],
-        ["Nghiêm trọng", "chi_tieu", row, "gia_tri", f"B{row}", "so_khom_van_minh = 3 > so_khom = 2",
-         f"Tệp {YEAR}/TTT.xlsx, sheet chi_tieu, dòng {row}, cột gia_tri (ô B{row}): số liệu không hợp lý: "
-         "so_khom_van_minh = 3 > so_khom = 2 (phần không thể lớn hơn tổng).",
+        ["STT", "Mức độ", "Chỉ tiêu", "Vị trí trong tệp của đơn vị", "Giá trị đã ghi", "Lỗi", "Cách sửa"],
+        [1, "Nghiêm trọng", "Số khóm đạt chuẩn văn minh đô thị", f"TTT.xlsx, sheet chi_tieu, ô B{row} (cột Giá trị)",
+         "so_khom_van_minh = 3 > so_khom = 2",
+         "Số liệu không hợp lý: so_khom_van_minh = 3 > so_khom = 2 (phần không thể lớn hơn tổng).",
          "Kiểm tra lại hai chỉ tiêu này trong sheet chi_tieu; số của phần phải nhỏ hơn hoặc bằng số của tổng."],
     ]
 
 
 def test_file_rejected_at_ingest_gets_its_reason_in_the_feedback_workbook(published):
     _, _, year_dir = published
-    ws = openpyxl.load_workbook(year_dir / "validation" / "phan_hoi_PTB.xlsx")["phan_hoi"]
-    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
-    assert len(rows) == 1 and rows[0][0] == "Nghiêm trọng" and rows[0][6].startswith(f"Tệp {YEAR}/PTB.xlsx")
+    ws = openpyxl.load_workbook(year_dir / "validation" / "phan_hoi_PTB.xlsx")["Danh sách lỗi"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    assert len(rows) == 1 and rows[0][1] == "Nghiêm trọng" and rows[0][3] == "PTB.xlsx"
+    assert rows[0][5].startswith("Không mở được tệp Excel")
 
 
 def test_feedback_workbook_keeps_formula_text_inert(published):
     _, _, year_dir = published
     path = year_dir / "validation" / "phan_hoi_PTA.xlsx"
-    ws = openpyxl.load_workbook(path)["phan_hoi"]
-    cell = ws["F2"]
+    ws = openpyxl.load_workbook(path)["Danh sách lỗi"]
+    cell = ws["E3"]
     assert (cell.value, cell.data_type, cell.quotePrefix) == (FORMULA, "s", True)
     with zipfile.ZipFile(path) as zf:
         sheets = [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/")]
