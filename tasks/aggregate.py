@@ -20,11 +20,15 @@ from tasks.safety import neutralise
 
 # Dependency order: each file reads only reference, staging, status and the files before it.
 MART_FILES = (
+    "intermediate/int_award",
     "marts/mart_unit_indicators",
     "intermediate/int_indicator_reporters",
     "marts/mart_district_indicators",
     "marts/mart_award_table",
     "marts/mart_narrative",
+    "intermediate/int_merged_unit_values",
+    "marts/mart_merged_unit_indicators",
+    "marts/mart_unit_merger",
 )
 PERIOD_MART = "marts/mart_period_indicators"
 
