@@ -1,8 +1,8 @@
 """Write the province example: tỉnh Đồng Tháp's 2026 cycle after the 2025 reform, and its 2024 year.
 
-Run: uv run python examples/tinh-dong-thap-2026/generate.py   (rewrites config/units.yaml,
-config/indicators.yaml and submissions/ beside this file; awards.yaml and settings.yaml are
-hand-written)
+Run: uv run python examples/tinh-dong-thap-2026/generate.py [OUT]   (rewrites config/units.yaml,
+config/indicators.yaml and submissions/ beside this file, or under OUT; awards.yaml and
+settings.yaml are hand-written)
 
 Synthetic: names, sizes and figures are invented, with communes and wards of very different sizes.
 Deterministic: one random.Random(SEED), fixed workbook dates, the submissions folder deleted first.
@@ -36,8 +36,6 @@ SEED = 20262024
 YEARS = (2024, 2026)
 MERGED_ON = dt.date(2025, 7, 1)
 FIXED_AT = dt.datetime(2027, 1, 5, 8, 0, 0)
-CONFIG_DIR = HERE / "config"
-SUBMISSIONS_DIR = HERE / "submissions"
 SHEETS = {
     "thong_tin": ("truong", "gia_tri"),
     "chi_tieu": ("ma_chi_tieu", "gia_tri", "ghi_chu"),
@@ -330,7 +328,7 @@ def intended_predecessor_sums() -> dict[str, dict[str, float]]:
 # Writing
 
 
-def write_config(units: list[Unit]) -> None:
+def write_config(units: list[Unit], config_dir: Path) -> None:
     lines = [
         "# Tỉnh Đồng Tháp (synthetic example), the 2026 cycle after the 2025 reform.",
         "# Written by examples/tinh-dong-thap-2026/generate.py; edit the generator, not this file.",
@@ -350,13 +348,13 @@ def write_config(units: list[Unit]) -> None:
         starts = u.starts.isoformat() if isinstance(u.starts, dt.date) else u.starts
         lines.append(f"  - {{code: {u.code}, name: \"{u.name}\", kind: {u.kind}, group: {u.group}, "
                      f"from: {starts}{extra}}}")
-    (CONFIG_DIR / "units.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (config_dir / "units.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     text = (ROOT / "config" / "indicators.yaml").read_text(encoding="utf-8")
     for old, new in REPORTER.items():
         text = text.replace(f"reported_by: {old},", f"reported_by: {new},")
     text = text.replace("# Indicator catalogue.", "# Indicator catalogue of the province example (the shipped one, reported by\n"
                         "# the provincial departments; written by generate.py).", 1)
-    (CONFIG_DIR / "indicators.yaml").write_text(text, encoding="utf-8")
+    (config_dir / "indicators.yaml").write_text(text, encoding="utf-8")
 
 
 def vi_number(value: float, decimals: int) -> str:
@@ -379,8 +377,8 @@ def sheet_rows(sub: Submission, rng: random.Random) -> dict[str, list[list]]:
     }
 
 
-def write_submission(sub: Submission, rows: dict[str, list[list]]) -> None:
-    year_dir = SUBMISSIONS_DIR / str(sub.year)
+def write_submission(sub: Submission, rows: dict[str, list[list]], out: Path) -> None:
+    year_dir = out / str(sub.year)
     if sub.form == "xlsx":
         book = Workbook()
         book.remove(book.active)
@@ -401,16 +399,17 @@ def write_submission(sub: Submission, rows: dict[str, list[list]]) -> None:
             writer.writerows([["" if c is None else c for c in row] for row in rows[sheet]])
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write config/units.yaml, config/indicators.yaml and submissions/ under `out`."""
     units, subs = plan()
-    CONFIG_DIR.mkdir(parents=True, exist_ok=True)
-    write_config(units)
-    shutil.rmtree(SUBMISSIONS_DIR, ignore_errors=True)
+    (out / "config").mkdir(parents=True, exist_ok=True)
+    write_config(units, out / "config")
+    shutil.rmtree(out / "submissions", ignore_errors=True)
     rng = random.Random(SEED + 1)
     for sub in subs.values():
-        write_submission(sub, sheet_rows(sub, rng))
-    print(f"{len(units)} units, {len(subs)} submissions -> {SUBMISSIONS_DIR}")
+        write_submission(sub, sheet_rows(sub, rng), out / "submissions")
+    print(f"{len(units)} units, {len(subs)} submissions -> {out / 'submissions'}")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HERE)
