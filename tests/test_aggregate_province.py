@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import filecmp
 import importlib.util
+import sys
 
 import pytest
 
@@ -20,6 +21,7 @@ from tasks.validate import validate_year
 EXAMPLE = PROJECT_ROOT / "examples" / "tinh-dong-thap-2026"
 _spec = importlib.util.spec_from_file_location("example_generate", EXAMPLE / "generate.py")
 generate = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = generate  # dataclasses look their module up
 _spec.loader.exec_module(generate)
 
 
