@@ -29,7 +29,6 @@ UnitKind = Literal[
     "ap_khom", "don_vi_su_nghiep",
 ]
 COMMUNE_KINDS = ("thi_tran", "xa", "phuong", "dac_khu")
-ARMED_FORCES_KINDS = ("luc_luong_vu_trang",)
 RECIPIENTS = {"tap_the": "Tập thể", "ca_nhan": "Cá nhân"}
 # The word a reporting level's own name starts with ("huyện Hồng Ngự"); the default issuing body
 # and recipients are built from it. Report wording per level lives in config/levels.yaml.
@@ -268,9 +267,6 @@ class Config(_Strict):
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
-
-    def award(self, code: str) -> Award | None:
-        return next((a for a in self.awards if a.code == code), None)
 
     def expected_units(self, year: int) -> list[Unit]:
         return [u for u in self.units if u.expected_in(year)]
