@@ -24,6 +24,7 @@ MART_FILES = (
     "marts/mart_unit_indicators",
     "intermediate/int_indicator_reporters",
     "marts/mart_district_indicators",
+    "marts/mart_group_indicators",
     "marts/mart_award_table",
     "marts/mart_narrative",
     "intermediate/int_merged_unit_values",

@@ -16,7 +16,6 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -30,12 +29,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 # Suites run in this order; the findings they write do not depend on each other.
 SUITES = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
-# Legal rules (config/rules.yaml, by kind in tasks/rules.py) add their columns to the frame they judge.
-FRAME_RULES: dict[str, Callable[..., pd.DataFrame]] = {
-    "stg_award": rules.add_prerequisite_columns,
-    "stg_submission": rules.add_cap_columns,
-}
-# The year's award rows a frame rule reads besides its frame (the share cap counts them per file).
+# The year's award rows (the share cap counts them per file; the summary page per level).
 YEAR_AWARDS_SQL = "select * from int_award where nam = $nam"
 
 log = logging.getLogger(__name__)
@@ -336,11 +330,12 @@ def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationS
             frame_sql = sql_text(suite["meta"]["frame_sql"])
             params = {k: v for k, v in sql_params.items() if f"${k}" in frame_sql}
             frame = con.execute(frame_sql, params).df()
-            if table == "stg_submission":
+            # Legal rules (config/rules.yaml, kinds in tasks/rules.py) add columns to the frame they judge.
+            if table == "stg_award":
+                frame = rules.add_prerequisite_columns(frame, year=year, config=config)
+            elif table == "stg_submission":
                 frame = rules.add_cap_columns(frame, year=year, config=config,
                                               awards=con.execute(YEAR_AWARDS_SQL, {"nam": year}).df())
-            elif table in FRAME_RULES:
-                frame = FRAME_RULES[table](frame, year=year, config=config)
             ok, failures = validate_frame(context, table=table, suite=suite, frame=frame, run_id=run_id,
                                           parameters={"nam": year})
             success = success and ok

@@ -27,13 +27,13 @@ _spec.loader.exec_module(generate)
 
 @pytest.fixture(scope="module")
 def province_db(tmp_path_factory):
-    """2024 (before the mergers) and 2026 ingested and validated, 2026 aggregated, from the committed files."""
+    """2024 (before the mergers) and 2026 ingested and validated, 2024–2026 aggregated, from the committed files."""
     config = load_config(EXAMPLE / "config")
     db = tmp_path_factory.mktemp("tinh") / "thidua.duckdb"
     for year in (2024, 2026):
         ingest_year(config, EXAMPLE / "submissions", year, db)
         validate_year(config, year, db)
-    aggregate(config, 2026, 1, db)
+    aggregate(config, 2026, 3, db)  # 2024–2026: the period spans the mergers
     return db
 
 
@@ -103,3 +103,17 @@ def test_merged_commune_is_compared_with_the_sum_of_its_predecessors(province_db
     assert notes["HONGNGU"].startswith("Xã Hồng Ngự (HONGNGU) được hợp nhất từ Xã Thường Phước 1 (THUONGPHUOC1), "
                                        "Xã Thường Phước 2 (THUONGPHUOC2), Xã Thường Thới Hậu A (THUONGTHOIHAUA) "
                                        "từ ngày 01/07/2025; số liệu so sánh năm 2024 là tổng")
+
+
+def test_period_across_the_mergers_says_so(province_db):
+    notes = rows(province_db, "select distinct ghi_chu_hop_nhat from mart_period_indicators")
+    assert notes == [("Các năm trước ngày hợp nhất (01/07/2025) gồm số liệu của các đơn vị cũ, nay là "
+                      "HONGNGU, LONGKHANH, PHUTHUAN, TANHONG; mỗi năm cộng các đơn vị được giao báo cáo năm đó.",)]
+
+
+def test_group_breakdown_adds_up_to_the_province(province_db):
+    config = load_config(EXAMPLE / "config")
+    by_group = rows(province_db, "select group_code, sum(gia_tri) from mart_group_indicators where nam = 2026 "
+                    "and indicator_code = 'so_ho' group by all order by group_code")
+    assert [g for g, _ in by_group] == sorted(g.code for g in config.groups if g.code.startswith("CUM"))
+    assert sum(v for _, v in by_group) == generate.intended_indicators(2026)["so_ho"]

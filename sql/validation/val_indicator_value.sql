@@ -24,6 +24,10 @@ findings as (
     select * from finding
 ),
 
+merged_units as (
+    select * from int_merged_unit_values
+),
+
 this_year as (
     select * from indicator_values where nam = $nam
 ),
@@ -118,7 +122,7 @@ merged_previous_values as (
         merged.indicator_code,
         merged.gia_tri_truoc as previous_gia_tri,
         merged.gia_tri_truoc_text || ' (' || merged.ghi_chu_ngan || ')' as previous_gia_tri_text,
-    from int_merged_unit_values as merged
+    from merged_units as merged
     where merged.nam = $nam
       and merged.gia_tri_truoc is not null
 ),
