@@ -334,7 +334,7 @@ def test_verdict_names_every_reason_and_a_period_rests_on_each_year():
     units = [{"ma_don_vi": "TTT", "ten_don_vi": "Thị trấn", "trang_thai": "accepted"},
              {"ma_don_vi": "CA", "ten_don_vi": "Công an huyện", "trang_thai": "accepted"}]
     found = [{"unit_code": "CA", "ten_don_vi": "Công an huyện", "severity": "warning",
-              "check_code": "cstdcs_toi_da_15_phan_tram"},
+              "check_code": "vuot_ty_le_toi_da"},
              {"unit_code": "TTT", "ten_don_vi": "Thị trấn", "severity": "warning", "check_code": "thay_doi_lon"}]
     assert verdict(units, found, warnings_acknowledged=True)["reasons"] == [
         "1 đơn vị vượt tỷ lệ Chiến sĩ thi đua cơ sở: Công an huyện (CA)"]
