@@ -135,7 +135,7 @@ def seed_db(config, tmp_path_factory):
 @pytest.fixture(scope="module")
 def seed_report(config, seed_db):
     """The 2016–2020 draft of the seed district: (docx.Document, html text, markdown text)."""
-    paths = render_report(config, 2020, 5, seed_db, seed_db.parent / "out", issued_on=ISSUED_ON)
+    paths = render_report(config, 2020, 5, seed_db, seed_db.parent / "out", report_date=ISSUED_ON)
     return docx.Document(str(paths[0])), paths[1].read_text(encoding="utf-8"), paths[2].read_text(encoding="utf-8")
 
 
@@ -156,12 +156,17 @@ def body_paragraphs(document) -> list:
     return out
 
 
+def text_of(p) -> str:
+    """A paragraph's text with its non-breaking spaces read as spaces."""
+    return p.text.replace("\u00a0", " ")
+
+
 def full_text(document) -> str:
-    return "\n".join(p.text for p in body_paragraphs(document))
+    return "\n".join(text_of(p) for p in body_paragraphs(document))
 
 
 def paragraph(document, text: str):
-    found = [p for p in body_paragraphs(document) if p.text.strip() == text]
+    found = [p for p in body_paragraphs(document) if text_of(p).strip() == text]
     assert found, f"no paragraph {text!r}"
     return found[0]
 
@@ -192,8 +197,8 @@ NINE_COMPONENTS = [
         and all(is_bold(p) for p in header_cells(d)[1].paragraphs[:2]))),
     ("b) Tên cơ quan ban hành", lambda d: (
         [p.text for p in header_cells(d)[0].paragraphs if p.text][:2] == ["ỦY BAN NHÂN DÂN", "HUYỆN HỒNG NGỰ"])),
-    ("c) Số, ký hiệu", lambda d: any(
-        re.fullmatch(r"Số:\s+/BC-UBND", p.text) for p in header_cells(d)[0].paragraphs)),
+    ("c) Số, ký hiệu (số để trống cho văn thư)", lambda d: any(
+        re.fullmatch(r"Số:\s{6}/BC-UBND", p.text) for p in header_cells(d)[0].paragraphs)),
     ("d) Địa danh và thời gian ban hành", lambda d: any(
         p.text == "Hồng Ngự, ngày 05 tháng 12 năm 2020" and is_italic(p) for p in header_cells(d)[1].paragraphs)),
     ("đ) Tên loại và trích yếu", lambda d: (
@@ -203,10 +208,13 @@ NINE_COMPONENTS = [
     ("e) Nội dung", lambda d: (
         is_bold(paragraph(d, "Phần thứ nhất")) and is_bold(paragraph(d, "Phần thứ hai")))),
     ("g) Chức vụ, họ tên người ký", lambda d: (
-        [p.text for p in signature_cells(d)[1].paragraphs if p.text and "dấu" not in p.text]
+        [p.text for p in signature_cells(d)[1].paragraphs if p.text]
         == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nguyễn Văn Khơi"])),
-    ("h) Dấu, chữ ký số (chỗ đóng dấu)", lambda d: any(
-        p.text == "(Chữ ký, dấu)" for p in signature_cells(d)[1].paragraphs)),
+    # The space for signature and seal is left empty, as on a signed original: no "(Chữ ký, dấu)".
+    ("h) Dấu, chữ ký số (chỗ ký và đóng dấu để trống)", lambda d: (
+        [p.text for p in signature_cells(d)[1].paragraphs][2] == ""
+        and signature_cells(d)[1].paragraphs[2].paragraph_format.space_after.pt >= 48
+        and "dấu" not in full_text(d))),
     ("i) Nơi nhận", lambda d: (
         is_bold(signature_cells(d)[0].paragraphs[0]) and is_italic(signature_cells(d)[0].paragraphs[0])
         and [p.text for p in signature_cells(d)[0].paragraphs] == [
@@ -299,20 +307,23 @@ def test_seed_figures_are_written_into_sentences_as_the_seed_writes_them(seed_re
 @pytest.mark.parametrize("needle", [
     "Năm 2018: mới tổng hợp được 23/24 đơn vị; báo cáo bị trả lại do có lỗi nghiêm trọng, chưa được tổng hợp: Phòng Y tế.",
     "Năm 2020: mới tổng hợp được 23/24 đơn vị; chưa gửi báo cáo: Liên đoàn Lao động huyện.",
-    "[Chưa có nội dung: chưa đơn vị nào gửi nội dung cho mục II.4 năm 2020 (sheet noi_dung).]",
+    "[Chưa có nội dung: chưa có đơn vị nào gửi nội dung cho mục “Hạn chế và nguyên nhân” trong 5 năm (2016 - 2020); "
+    "văn phòng bổ sung trước khi trình ký.]",
     "Nội dung của Thị trấn Thường Thới Tiền gửi cho mục “II.99” không có trong báo cáo",
 ])
 def test_missing_quarantined_units_and_empty_sections_are_named_in_every_output(seed_report, needle):
     document, html, md = seed_report
     assert needle in full_text(document)
-    assert needle in html
-    assert needle.replace("[", "\\[").replace("]", "\\]").replace("_", "\\_") in md
+    assert needle in html.replace("\u00a0", " ")
+    assert needle.replace("[", "\\[").replace("]", "\\]").replace("_", "\\_") in md.replace("\u00a0", " ")
 
 
 def test_narrative_follows_the_registry_order_under_its_section(seed_report):
-    texts = [p.text for p in body_paragraphs(seed_report[0])]
+    texts = [text_of(p) for p in body_paragraphs(seed_report[0])]
     heading = texts.index("2. Phong trào thi đua trên lĩnh vực văn hóa - xã hội; thực hiện chính sách an sinh xã hội:")
-    assert texts[heading + 1:heading + 3] == ["Đoạn của Thị trấn Thường Thới Tiền về văn hóa - xã hội.",
+    # The section's lead paragraphs (figures) come first, then the units' text.
+    assert texts[heading + 1].startswith("Đến năm 2020, toàn huyện có 22/48 trường")
+    assert texts[heading + 4:heading + 6] == ["Đoạn của Thị trấn Thường Thới Tiền về văn hóa - xã hội.",
                                               "Đoạn của Xã Thường Phước 1 về văn hóa - xã hội."]
 
 
@@ -325,12 +336,11 @@ def test_every_catalogue_indicator_reaches_the_appendix(seed_report, config):
 def test_each_figure_names_the_units_and_files_it_came_from(seed_report):
     document, html, md = seed_report
     note = ("Tổng thu ngân sách nhà nước trên địa bàn, 2019: 99,605 tỷ đồng. "
-            "Nguồn: Phòng Tài chính - Kế hoạch (2019/TCKH.xlsx).")
-    assert any(p.text.endswith(note) for p in body_paragraphs(document))
+            "Nguồn: Phòng Tài chính - Kế hoạch (2019/TCKH.xlsx, sheet chi_tieu, dòng 3).")
     assert f'title="{note}"' in html
-    assert "Công an huyện (2016/CA.xlsx, 2017/CA.xlsx, 2018/CA.xlsx, 2019/CA.xlsx, 2020/CA.xlsx)" in md
+    assert "Công an huyện (2016/CA.xlsx, sheet chi\\_tieu, dòng 2; 2017/CA.xlsx" in md
     # A quarantined submission is never given as a source.
-    assert "2018/YT.xlsx" not in html and "2018/YT.xlsx" not in full_text(document)
+    assert "2018/YT.xlsx" not in html and "2018/YT.xlsx" not in md
 
 
 @pytest.mark.parametrize("sign_off, is_draft", [
@@ -339,7 +349,7 @@ def test_each_figure_names_the_units_and_files_it_came_from(seed_report):
     ({"decision": "approve", "name": "Trần Thị B", "comment": "", "decided_at": "2020-12-04"}, False),
 ])
 def test_draft_is_marked_until_the_data_is_approved(config, seed_db, tmp_path, sign_off, is_draft):
-    docx_path, html_path, md_path = render_report(config, 2020, 5, seed_db, tmp_path / "out", sign_off=sign_off)
+    docx_path, html_path, md_path = render_report(config, 2020, 5, seed_db, tmp_path / "out", sign_off=sign_off)[:3]
     section = docx.Document(str(docx_path)).sections[0]
     headers = section.header._element.xml + section.first_page_header._element.xml
     html, md = html_path.read_text(encoding="utf-8"), md_path.read_text(encoding="utf-8")
@@ -354,7 +364,7 @@ def test_draft_is_marked_until_the_data_is_approved(config, seed_db, tmp_path, s
 
 def test_a_missing_single_reporter_shows_as_no_data_not_zero(config, tmp_path):
     db = build_seed_district(config, tmp_path / "thidua.duckdb", missing={(2020, "QS")})
-    docx_path, html_path, _ = render_report(config, 2020, 5, db, tmp_path / "out", issued_on=ISSUED_ON)
+    docx_path, html_path, _ = render_report(config, 2020, 5, db, tmp_path / "out", report_date=ISSUED_ON)[:3]
     text = full_text(docx.Document(str(docx_path)))
     assert "với [chưa có số liệu] quân nhân dự bị" in text
     assert "chưa gửi báo cáo: Ban Chỉ huy Quân sự huyện" in text
@@ -363,7 +373,7 @@ def test_a_missing_single_reporter_shows_as_no_data_not_zero(config, tmp_path):
 
 def test_yearly_report_has_one_year_column_and_states_that_year(config, tmp_path):
     db = build_seed_district(config, tmp_path / "thidua.duckdb", period_years=1)
-    docx_path, _, _ = render_report(config, 2020, 1, db, tmp_path / "out", issued_on=ISSUED_ON)
+    docx_path, _, _ = render_report(config, 2020, 1, db, tmp_path / "out", report_date=ISSUED_ON)[:3]
     document = docx.Document(str(docx_path))
     table = next(t for t in document.tables if t.rows[0].cells[0].text == "Stt")
     assert [c.text for c in table.rows[0].cells] == ["Stt", "Nội dung", "Nội dung", "2020"]
@@ -383,7 +393,7 @@ HOSTILE = ('<script>alert("x")</script> ]]> & <b>đậm</b> \'nháy\' "kép" \x0
 
 def test_hostile_narrative_is_inert_in_html_and_markdown_and_valid_in_docx(config, tmp_path):
     db = build_seed_district(config, tmp_path / "thidua.duckdb", narrative={"TTT": [("I", HOSTILE)]})
-    docx_path, html_path, md_path = render_report(config, 2020, 5, db, tmp_path / "out", issued_on=ISSUED_ON)
+    docx_path, html_path, md_path = render_report(config, 2020, 5, db, tmp_path / "out", report_date=ISSUED_ON)[:3]
     cleaned = '<script>alert("x")</script> ]]> & <b>đậm</b> \'nháy\' "kép"  🎉 Hồng Ngự'
 
     html = html_path.read_text(encoding="utf-8")
@@ -413,7 +423,7 @@ def test_a_shorter_catalogue_still_renders_and_names_the_gap(tmp_path):
         "\n".join(line for line in catalogue.splitlines() if "quan_nhan_du_bi" not in line), encoding="utf-8")
     config = load_config(config_dir)
     db = build_seed_district(config, tmp_path / "thidua.duckdb")
-    docx_path, _, _ = render_report(config, 2020, 5, db, tmp_path / "out", issued_on=ISSUED_ON)
+    docx_path, _, _ = render_report(config, 2020, 5, db, tmp_path / "out", report_date=ISSUED_ON)[:3]
     assert "với [chưa có số liệu] quân nhân dự bị" in full_text(docx.Document(str(docx_path)))
 
 

@@ -17,11 +17,12 @@ from tests.test_render import SEED_AWARDS, SEED_SENTENCE_FIGURES, full_text
 @pytest.fixture(scope="module")
 def sample_report(sample_db, tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("render") / "out"
-    return render_report(load_config(), 2020, 5, sample_db, out_dir, issued_on=date(2020, 12, 5))
+    return render_report(load_config(), 2020, 5, sample_db, out_dir, report_date=date(2020, 12, 5))
 
 
 def test_sample_writes_the_three_drafts(sample_report):
-    assert [p.name for p in sample_report] == ["bao_cao_2020.docx", "bao_cao_2020.html", "bao_cao_2020.md"]
+    assert [p.name for p in sample_report] == ["bao_cao_2020.docx", "bao_cao_2020.html", "bao_cao_2020.md",
+                                          "nguon_so_lieu_2020.xlsx"]
     assert all(p.stat().st_size > 10_000 for p in sample_report)
 
 
