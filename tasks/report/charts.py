@@ -7,6 +7,7 @@ DejaVu Sans, bundled with matplotlib, has every Vietnamese glyph: nothing is dow
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -16,34 +17,46 @@ from tasks.report.context import RenderError
 _COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6")
 
 
-def _pyplot():
-    import matplotlib
+_STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False,
-                         "axes.spines.right": False, "svg.fonttype": "none"})
-    return plt
+def _styled(draw):
+    """Draw inside the charts' style, leaving matplotlib's global settings as they were."""
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        from matplotlib import rc_context
+
+        with rc_context(_STYLE):
+            return draw(*args, **kwargs)
+    return wrapper
+
+
+def _figure():
+    """A bare matplotlib Figure on the Agg canvas (no pyplot: no GUI backend, no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 3.4))
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
 
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     # No timestamp in the PNG, so the same data gives the same bytes.
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-    _pyplot().close(fig)
     return buf.getvalue()
 
 
+@_styled
 def award_chart(title: str, years: list[int], totals: list[dict]) -> bytes | None:
     """Grouped bars: awards per year, one bar per form (both recipient kinds together)."""
     if not totals:
         return None
-    plt = _pyplot()
     forms: dict[str, dict[int, int]] = {}
     for r in totals:
         forms.setdefault(r["ten_hinh_thuc"] or r["hinh_thuc"], {})[r["nam"]] = int(r["so_luong"] or 0)
-    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    fig, ax = _figure()
     width = 0.8 / max(len(forms), 1)
     for n, (label, counts) in enumerate(forms.items()):
         xs = [i + (n - (len(forms) - 1) / 2) * width for i in range(len(years))]
@@ -58,12 +71,12 @@ def award_chart(title: str, years: list[int], totals: list[dict]) -> bytes | Non
     return _png(fig)
 
 
+@_styled
 def trend_chart(title: str, years: list[int], series: list[tuple[str, list[float | None], int]]) -> bytes | None:
     """Lines: each rate over the years of the period, each point labelled."""
     if not any(v is not None for _, values, _ in series for v in values):
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    fig, ax = _figure()
     for n, (label, values, decimals) in enumerate(series):
         points = [(y, v) for y, v in zip(years, values) if v is not None]
         if not points:

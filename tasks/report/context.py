@@ -427,7 +427,8 @@ def _narrative(config: Config, sections_cfg: dict, words: dict, rows: list[dict]
         for line in clean_text(r.get("noi_dung")).split("\n"):
             if line.strip():
                 kept = by_section.setdefault(code, {})
-                entry = kept.setdefault(_same_text(line), {**base, "text": line.strip(), "units": []})
+                entry = kept.setdefault(_same_text(line), {**base, "text": line.strip(), "raw": line.strip(),
+                                                            "units": []})
                 if base["unit"] not in entry["units"]:
                     entry["units"].append(base["unit"])
     out: dict[str, list[dict]] = {}
@@ -438,24 +439,53 @@ def _narrative(config: Config, sections_cfg: dict, words: dict, rows: list[dict]
             e["unit_order"], e["nam"], e["row"] or 0))
         kept: list[dict] = []
         for e in ordered:
-            twin = next((k for k in kept if _near(k["text"], e["text"])), None)
+            twin = next((k for k in kept if _near(k, e)), None)
             if twin is not None:
-                near.append({"muc": titles[code], "unit": ", ".join(e["units"]), "nam": e["nam"],
-                             "twin_unit": ", ".join(twin["units"]), "twin_nam": twin["nam"]})
+                # The version more units sent is printed; the other is named in the draft note.
+                printed, dropped = (e, twin) if len(e["units"]) > len(twin["units"]) else (twin, e)
+                if printed is e:
+                    kept[kept.index(twin)] = e
+                near.append({"muc": titles[code], "unit": ", ".join(dropped["units"]), "nam": dropped["nam"],
+                             "twin_unit": ", ".join(printed["units"]), "twin_nam": printed["nam"]})
                 continue
-            if len(e["units"]) > 1:
-                text = e["text"].rstrip()
-                end = text[-1] if text[-1] in ".;!?" else "."
-                e = {**e, "text": f"{text.rstrip('.;!?')} ({', '.join(e['units'])}){end}"}
             kept.append(e)
-        out[code] = kept
+        out[code] = [_named(e) for e in kept]
     return out, stray, near
 
 
-def _near(a: str, b: str) -> bool:
-    """Two paragraphs that differ only in a few characters (a name, a number, a typo)."""
-    m = difflib.SequenceMatcher(None, _same_text(a), _same_text(b), autojunk=False)
-    return m.real_quick_ratio() >= 0.9 and m.quick_ratio() >= 0.9 and m.ratio() >= 0.9
+def _named(e: dict) -> dict:
+    """A paragraph several units sent in the same words, printed once with their names."""
+    if len(e["units"]) < 2:
+        return e
+    text = e["text"].rstrip()
+    end = text[-1] if text[-1] in ".;!?" else "."
+    return {**e, "text": f"{text.rstrip('.;!?')} ({', '.join(e['units'])}){end}"}
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _own_name_masked(entry: dict) -> str:
+    """The paragraph with its unit's own name blanked ("xã Long Khánh A" → "xã §")."""
+    text = _same_text(entry["raw"])
+    name = entry["unit"].casefold()
+    for variant in (name, name.split(" ", 1)[-1], name.removeprefix("thị trấn ")):
+        text = text.replace(variant, "§")
+    return text
+
+
+def _near(first: dict, other: dict) -> bool:
+    """Two paragraphs that differ only in a few words and in no number: a copy, not two facts.
+    The same template filled in with each unit's own name is two facts (one per unit)."""
+    a, b = _own_name_masked(first), _own_name_masked(other)
+    if a == b or _DIGITS.findall(a) != _DIGITS.findall(b):
+        return False
+    if min(len(a), len(b)) < 0.9 * max(len(a), len(b)):
+        return False
+    wa, wb = set(a.split()), set(b.split())
+    if len(wa & wb) < 0.8 * len(wa | wb):
+        return False
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
 
 
 def _award_table(years: list[int], rows: list[dict]) -> dict:

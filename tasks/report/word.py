@@ -164,10 +164,13 @@ def _page_header(section, width_mm: float, is_draft: bool, n: int) -> None:
     """Page number centred at the top; "DỰ THẢO" and the watermark while the data is not approved."""
     from docx.enum.text import WD_TAB_ALIGNMENT
     from docx.oxml import parse_xml
-    from docx.shared import Mm
+    from docx.shared import Inches, Mm
 
     section.header.is_linked_to_previous = False
     header = section.header.paragraphs[0]
+    # The "Header" style's own stops (3,25 and 6,5 inch) would catch the tabs of a wider page.
+    for inherited in (Inches(3.25), Inches(6.5)):
+        header.paragraph_format.tab_stops.add_tab_stop(inherited, WD_TAB_ALIGNMENT.CLEAR)
     header.paragraph_format.tab_stops.add_tab_stop(Mm(width_mm / 2), WD_TAB_ALIGNMENT.CENTER)
     header.paragraph_format.tab_stops.add_tab_stop(Mm(width_mm), WD_TAB_ALIGNMENT.RIGHT)
     _set_run_font(header.add_run("\t"), 13)
@@ -241,9 +244,8 @@ def _text_mm(text: str, bold: bool = False) -> float:
 
 
 def _longest_piece(text: str) -> str:
-    """The longest piece a line may not break inside (words, and the parts between "/")."""
-    pieces = [p for w in text.split() for p in w.replace("/", "/ ").split()]
-    return max(pieces, key=len, default="")
+    """The longest word: a line may break between words, never inside one ("đồng/người/năm")."""
+    return max(text.split(), key=len, default="")
 
 
 def content_widths(header: list[str], rows: list[list[str]], total_mm: float, flexible: int) -> list[float]:
@@ -253,8 +255,9 @@ def content_widths(header: list[str], rows: list[list[str]], total_mm: float, fl
     for col in range(len(header)):
         cells = [r[col] for r in rows]
         numeric = all(not c or c[0].isdigit() or c[0] in "–-" for c in cells)
-        need = max([_text_mm(c) for c in cells] if numeric else [_text_mm(_longest_piece(c)) for c in cells],
-                   default=0)
+        # A text column: its longest word, or its whole longest cell if that is short (a unit).
+        need = max([_text_mm(c) for c in cells] if numeric else
+                   [max(_text_mm(_longest_piece(c)), min(_text_mm(c), 40)) for c in cells], default=0)
         need = max(need, _text_mm(_longest_piece(header[col]), bold=True))
         widths.append(need + _PAD_MM)
     widths[flexible] = max(widths[flexible] + total_mm - sum(widths), 30)
