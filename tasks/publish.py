@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
+from tasks.report.charts import validation_charts
 from tasks.safety import FORMULA_START, forbid_scripts, neutralise
 from tasks.validate import ValidationSummary, gx_context
 
@@ -44,6 +45,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         statuses = query(con, "validation/int_submission_status_year", {"nam": year})
         found = query(con, "validation/int_finding_current", {"nam": year})
         award_counts = con.execute(rules_counts_sql(), [year]).df().to_dict("records")
+        charts = validation_charts(config, con, year)
         docs_index = build_data_docs(Path(run["gx_project_dir"]), run_id=run["run_id"], target=target / "data_docs")
         con.execute("update validation_run set data_docs_path = ? where run_id = ?", [str(docs_index), run["run_id"]])
 
@@ -77,6 +79,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
                    "warning": sum(u["so_canh_bao"] for u in units)},
         "cap": rules.cap_overview(award_counts, year=year),
         "data_docs_href": docs_index.relative_to(target).as_posix(),
+        "charts": charts,
         "generated_at": dt.datetime.now(),
     }
     written.append(_write(target / "index.html", env.get_template("index.html").render(**page)))

@@ -619,3 +619,20 @@ def test_narrative_is_never_markdown_syntax_and_bidi_controls_never_reach_an_out
         xml = z.read("word/document.xml").decode("utf-8")
     for out in (md, html, xml):
         assert not re.search("[\u202a-\u202e\u2066-\u2069]", out)
+
+
+def test_the_validation_summary_carries_the_configured_award_chart(config, seed_db):
+    from base64 import b64decode
+    from io import BytesIO
+
+    from PIL import Image
+
+    from tasks.report.charts import validation_charts
+
+    with open_db(seed_db) as con:
+        charts = validation_charts(config, con, 2020)
+    assert [c["ma"] for c in charts] == ["khen_thuong"]
+    image = Image.open(BytesIO(b64decode(charts[0]["src"].split(",", 1)[1])))
+    assert image.format == "PNG" and image.size[0] > 600
+    template = (Path(__file__).resolve().parents[1] / "templates" / "validation" / "index.html").read_text("utf-8")
+    assert '<img src="{{ c.src }}"' in template

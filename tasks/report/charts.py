@@ -118,3 +118,26 @@ def build_charts(ctx: dict, page: str = "bao_cao") -> dict[str, dict[str, Any]]:
         if png:
             out[c["ma"]] = {"ma": c["ma"], "muc": str(c.get("muc", "III")), "tieu_de": title, "png": png}
     return out
+
+
+def validation_charts(config, con, year: int) -> list[dict]:
+    """The charts configured for the validation summary page (trang: kiem_tra), as data URIs.
+
+    The page is published before aggregation, so the award counts come from the accepted
+    submissions in staging (the last five years up to the validated one).
+    """
+    import base64
+
+    from tasks.db import query
+    from tasks.report.context import load_sections
+
+    out = []
+    for c in load_sections(config)["bieu_do"]:
+        if "kiem_tra" not in (c.get("trang") or []) or c.get("loai") != "khen_thuong":
+            continue
+        rows = query(con, "report/validation_awards", {"nam": year})
+        png = award_chart(str(c.get("tieu_de") or c["ma"]), sorted({r["nam"] for r in rows}), rows)
+        if png:
+            out.append({"ma": c["ma"], "tieu_de": c.get("tieu_de") or c["ma"],
+                        "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii")})
+    return out
