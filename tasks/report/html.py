@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -38,6 +39,18 @@ def source_note(fig: Figure) -> str:
     return f"{fig.name}, {fig.nam}: {fig.shown()}. Nguồn: {units}.{note}"
 
 
+_RANGE = re.compile(r"(\d{4})\u00a0-\u00a0(\d{4})")
+
+
+def _finalize(value):
+    """Every {{ }} of the template: no bidi controls; a period "2015 - 2020" kept on one line
+    (browsers break after a hyphen even before a no-break space)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        text = str(escape(strip_bidi(value)))
+        return Markup(_RANGE.sub(r'<span class="lien">\1&nbsp;-&nbsp;\2</span>', text))
+    return value
+
+
 def render_html(ctx: dict, outline: list[dict]) -> str:
     refs = FigureRefs()
 
@@ -51,13 +64,13 @@ def render_html(ctx: dict, outline: list[dict]) -> str:
                            f'{escape(p.fig.shown(p.bare))}</span>'
                            f'<sup class="tham-chieu"><a href="#nguon-{n}" id="ref-{n}">{n}</a></sup>')
             else:
-                out.append(str(escape(strip_bidi(p))))
+                out.append(str(_finalize(p)))
         return Markup("".join(out))
 
     def data_uri(png: bytes) -> str:
         return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
     env = template_env(True)
-    env.finalize = lambda v: strip_bidi(v) if isinstance(v, str) and not isinstance(v, Markup) else v
+    env.finalize = _finalize
     return env.get_template("report.html.j2").render(
         r=ctx, w=ctx["w"], blocks=outline, segs=segs, refs=refs, source_note=source_note, data_uri=data_uri)
