@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from tasks.config import PROJECT_ROOT
-from tasks.report.context import NO_CHANGE, Figure, RenderError, change
+from tasks.report.context import MISSING_MARK, NO_CHANGE, Figure, RenderError, change
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "report"
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
@@ -65,10 +65,13 @@ class _Sentences:
         self.section = section
         self.key = "truoc" if section.get("so_lieu_nam") == "truoc" else "cuoi"
         self.nam = ctx["nam_truoc"] if self.key == "truoc" else ctx["nam"]
+        last = ctx["coverage"][-1]
         self.words = {
             **{k: v for k, v in ctx["w"].items() if isinstance(v, str)},
-            "nam": str(self.nam), "nam_dau": str(ctx["nam_dau"]), "trong_ky": ctx["trong_ky"],
-            "so_luot_khen_thuong": ctx["award"]["total"],
+            "nam": str(self.nam), "nam_dau": str(ctx["nam_dau"]), "cuoi_nam": str(ctx["nam"]),
+            "trong_ky": ctx["trong_ky"], "so_luot_khen_thuong": ctx["award"]["total"],
+            "so_don_vi": str(last["expected"]) if last["known"] else MISSING_MARK,
+            "so_don_vi_bao_cao": str(last["accepted"]) if last["known"] else MISSING_MARK,
         }
 
     def applies(self, when: str | None) -> bool:
