@@ -136,6 +136,13 @@ def validation_charts(config, con, year: int) -> list[dict]:
         if "kiem_tra" not in (c.get("trang") or []) or c.get("loai") != "khen_thuong":
             continue
         rows = query(con, "report/validation_awards", {"nam": year})
+        # The report's own labels and order, once a period has been aggregated.
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        if "mart_award_table" in tables:
+            labels = {r["hinh_thuc"]: r for r in query(con, "report/award_labels", {})}
+            rows = sorted(({**r, "ten_hinh_thuc": labels.get(r["hinh_thuc"], r)["ten_hinh_thuc"]} for r in rows),
+                          key=lambda r: (labels.get(r["hinh_thuc"], {}).get("sort_order") or 99, r["hinh_thuc"],
+                                         r["nam"]))
         png = award_chart(str(c.get("tieu_de") or c["ma"]), sorted({r["nam"] for r in rows}), rows)
         if png:
             out.append({"ma": c["ma"], "tieu_de": c.get("tieu_de") or c["ma"],
