@@ -45,9 +45,9 @@ class _Prose:
         return [line.strip() for line in text.split("\n") if line.strip()]
 
 
-def _para(text_or_segs, style: str = "body", title: str = "") -> dict:
+def _para(text_or_segs, style: str = "body", title: str = "", keep_next: bool = False) -> dict:
     segs = [text_or_segs] if isinstance(text_or_segs, str) else list(text_or_segs)
-    return {"kind": "para", "segs": segs, "style": style, "title": title}
+    return {"kind": "para", "segs": segs, "style": style, "title": title, "keep_next": keep_next}
 
 
 def _long_date(on: Any) -> str:
@@ -183,7 +183,7 @@ def build_outline(ctx: dict, charts: dict[str, dict] | None = None) -> list[dict
         for item in items:
             blocks.append({"kind": "heading", "level": 3, "text": f"{item['label']} {item['title']}"})
             if item["code"] == "III":
-                blocks.append(_para(prose("dan_khen_thuong")[0], "lead"))
+                blocks.append(_para(prose("dan_khen_thuong")[0], "lead", keep_next=True))
                 blocks.append({"kind": "award_table"})
                 blocks += [_para(line, "note") for line in prose("ghi_chu_khen_thuong")]
                 blocks += [{"kind": "chart", "chart": c} for c in charts_at.get("III", [])]
@@ -192,8 +192,9 @@ def build_outline(ctx: dict, charts: dict[str, dict] | None = None) -> list[dict
                     blocks.append({"kind": "heading", "level": 4, "text": f"{s['label']} {s['title']}"})
                 blocks += _section_body(ctx, prose, s)
                 blocks += [{"kind": "chart", "chart": c} for c in charts_at.get(s["code"], [])]
-    # Nghị định 30: the body ends with "./." (the closing sentence carries it).
-    blocks.append(_para(prose("ket_thuc")[0]))
+    # Nghị định 30: the body ends with "./." (the closing sentence carries it, and keeps the
+    # signature block company on its page).
+    blocks.append(_para(prose("ket_thuc")[0], keep_next=True))
     blocks.append({"kind": "signature"})
     blocks.append({"kind": "appendix", "no": "I", "kem_theo": prose("kem_theo")[0],
                    "title": f"SỐ LIỆU CÁC CHỈ TIÊU THI ĐUA {ctx['ky'].upper()}"})

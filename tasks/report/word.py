@@ -323,6 +323,11 @@ def _docx_award_table(doc, r: dict) -> None:
         for n, text in enumerate(row["cells"]):
             _cell(cells[3 + n], text, align="right")
     _table_rows(table)
+    # Eight rows: keep the table on one page (each row holds on to the next).
+    for row in table.rows[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
     _para(doc, "", after=0)
 
 
@@ -421,7 +426,8 @@ def write_docx(ctx: dict, outline: list[dict], path: Path) -> Path:
         elif kind == "heading":
             _para(doc, f"{b['text']}:", bold=True, indent=True, keep_next=True)
         elif kind == "para":
-            _para(doc, _segments(b["segs"]), **_PARA_STYLE[b["style"]])
+            style = {**_PARA_STYLE[b["style"]], **({"keep_next": True} if b.get("keep_next") else {})}
+            _para(doc, _segments(b["segs"]), **style)
         elif kind == "award_table":
             _docx_award_table(doc, r)
         elif kind == "chart":
