@@ -14,6 +14,7 @@ from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
 from tasks.feedback import SEVERITY_VI, load_unit_files, write_feedback
+from tasks.report.charts import validation_charts
 from tasks.safety import forbid_scripts, neutralise
 from tasks.validate import YEAR_AWARDS_SQL, ValidationSummary, gx_context
 from tasks.workbook_templates import build_template
@@ -38,6 +39,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         found = query(con, "validation/int_finding_current", {"nam": year})
         files = load_unit_files(con, year)
         year_awards = con.execute(YEAR_AWARDS_SQL, {"nam": year}).df()
+        charts = validation_charts(config, con, year)
         docs_index = build_data_docs(Path(run["gx_project_dir"]), run_id=run["run_id"], target=target / "data_docs")
         con.execute("update validation_run set data_docs_path = ? where run_id = ?", [str(docs_index), run["run_id"]])
 
@@ -71,6 +73,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
                    "warning": sum(u["so_canh_bao"] for u in units)},
         "rules": rules.rules_overview(config, year, year_awards),
         "data_docs_href": docs_index.relative_to(target).as_posix(),
+        "charts": charts,
         "generated_at": dt.datetime.now(),
     }
     written.append(_write(target / "index.html", env.get_template("index.html").render(**page)))
