@@ -68,8 +68,12 @@ def test_local_sign_off_decides_final_draft_and_is_stored(harness, tmp_path, sig
     state = yearly_report(params, return_state=True)
 
     assert (state.type.value, state.name) == (state_type, state_name)
-    report = (tmp_path / "out" / "2020" / "bao_cao_2020.md").read_text(encoding="utf-8")
-    assert (WATERMARK in report) is watermarked
+    # The top-level report stays the latest draft; only an approval writes final/, without the watermark.
+    assert WATERMARK in (tmp_path / "out" / "2020" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    final = tmp_path / "out" / "2020" / "final" / "bao_cao_2020.md"
+    assert final.is_file() is not watermarked
+    if final.is_file():
+        assert WATERMARK not in final.read_text(encoding="utf-8")
     assert (tmp_path / "out" / "2020" / "drafts" / "001" / "bao_cao_2020.docx").is_file()
     db = tmp_path / "out" / "thidua.duckdb"
     decisions = rows(db, "select decision, reviewer_name, comment from sign_off")
@@ -92,7 +96,7 @@ def test_approval_records_validation_run_and_hashes_of_reviewed_draft(harness, t
     assert {"bao_cao_2020.docx", "bao_cao_2020.md", "district_indicators.csv", "thay_doi.md"} <= set(hashed)
     assert all(len(h) == 64 for h in hashed.values())
     stages = [s for (s,) in rows(db, "select stage from run_log where run_id = ? order by started_at", [run_id])]
-    assert stages == ["render", "sign_off", "final"]
+    assert stages == ["outputs", "sign_off"]
 
 
 def test_sample_year_rerun_rereads_only_resent_file_and_lists_changes(harness, tmp_path):
@@ -119,10 +123,11 @@ def test_sample_year_rerun_rereads_only_resent_file_and_lists_changes(harness, t
     assert "(TP1): tệp `2020/TP1.xlsx` lần 2" in changes
     assert "Số hộ nghèo" in changes and "Tỷ lệ hộ nghèo" in changes
     assert WATERMARK in (drafts / "001" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    key = f"thidua-thay-doi-2020-{params.artifact_scope()}"
     with get_client(sync_client=True) as client:
-        [artifact] = [a for a in client.read_latest_artifacts(limit=100) if a.key == "thidua-thay-doi-2020"]
+        [artifact] = [a for a in client.read_latest_artifacts(limit=100) if a.key == key]
     assert artifact.data == changes
-    assert WATERMARK not in (tmp_path / "out" / "2020" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    assert WATERMARK not in (tmp_path / "out" / "2020" / "final" / "bao_cao_2020.md").read_text(encoding="utf-8")
 
 
 def test_period_run_validates_every_year_and_drafts_once(harness, tmp_path):
