@@ -212,7 +212,7 @@ def sign_off_gate(params: CycleParams, *, draft, artifact_keys: list[str]) -> di
     answer = suspend_flow_run(
         wait_for_input=SignOffInput.with_initial_data(description=description, draft_version=draft.version),
         timeout=int(params.sign_off_timeout_hours * 3600),
-        key=f"ky-duyet-{draft.run_id}",
+        key=f"ky-duyet-lan-{draft.version}",  # lowercase letters, digits and dashes only
     )
     return answer.model_dump(include={"decision", "name", "comment", "draft_version"})
 
