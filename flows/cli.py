@@ -147,7 +147,7 @@ def run(
     out: Out = Path("out"), db: Db = None,
 ) -> None:
     """Cả chu trình: nhập → kiểm tra → công bố → tổng hợp → dự thảo báo cáo (→ ký duyệt)."""
-    from flows.cycle import yearly_report
+    from flows.cycle import BUSY, LOCKED, REFUSED, REJECTED, yearly_report
     from flows.params import CycleParams, SignOff
 
     if sign_off and reject:
@@ -160,14 +160,14 @@ def run(
                          sign_off=decision, report_date=report_date.date() if report_date else None)
     _preflight(params.config_dir(), params.submissions_dir(), params.db_path())
     state, result = _run_flow(yearly_report, params)
-    if state.name in ("Đã khoá", "Trùng lượt", "Không ghi quyết định"):
+    if state.name in (LOCKED, BUSY, REFUSED):
         typer.echo(state.message)
-        raise typer.Exit(code=0 if state.name == "Đã khoá" else 1)
+        raise typer.Exit(code=0 if state.name == LOCKED else 1)
     years = params.years()
     _print_years(params.db_path(), years[0], years[-1])
     outcome = result.get("sign_off") if isinstance(result, dict) else None
     typer.echo(f"Kết quả: {params.out_dir() / str(year)}")
-    if state.is_failed():
+    if state.name == REJECTED:
         typer.echo(f"Bản dự thảo bị từ chối: {state.message}")
     elif outcome:
         typer.echo(f"Đã ký duyệt bởi {outcome['name']}: bản ký duyệt ở {outcome.get('final_folder')}")

@@ -17,7 +17,7 @@ from prefect.exceptions import Pause
 from prefect.flow_runs import suspend_flow_run
 from prefect.runtime import deployment, flow_run
 from prefect.settings import get_current_settings
-from prefect.states import Cancelled, Completed, Failed
+from prefect.states import Completed
 
 from flows.params import CheckParams, CycleParams, ReopenParams, SignOffInput
 from tasks import guard, locked
@@ -42,6 +42,12 @@ from tasks.signoff import (
 )
 from tasks.validate import validate_year
 from tasks.year_outputs import aside, render, swap
+
+
+# Runs that end without a new signed report end Completed under these names: Prefect 3.9 logs any
+# other final state of a deployment run as an ERROR with a traceback ("Engine execution exited with
+# unexpected exception"), which is no error here: the run did what it had to.
+REJECTED, BUSY, REFUSED, LOCKED = "Bị từ chối", "Trùng lượt", "Không ghi quyết định", "Đã khoá"
 
 
 def _stage(fn, name: str):
@@ -114,7 +120,7 @@ def yearly_report(params: CycleParams = CycleParams()):
         for each in params.years():
             check_year(config, params, each)
         message = locked_message(year, lock)
-        return Completed(name="Đã khoá", message=message, data={"year": year, "locked": True, "message": message})
+        return Completed(name=LOCKED, message=message, data={"year": year, "locked": True, "message": message})
 
     flow_run_id = str(flow_run.id)
     held = {"db_path": db, "district_code": config.district.code, "year": year}
@@ -124,7 +130,7 @@ def yearly_report(params: CycleParams = CycleParams()):
         guard.take(**held, flow_run_id=flow_run_id, run_id=run_id, flow_run_name=flow_run.name)
     except guard.YearBusy as exc:
         logger.warning(str(exc))
-        return Cancelled(name="Trùng lượt", message=str(exc))
+        return Completed(name=BUSY, message=str(exc))
     try:
         if draft is None:
             draft, artifact_keys = new_draft(config, params, run_id=run_id, flow_run_id=flow_run_id)
@@ -148,7 +154,7 @@ def yearly_report(params: CycleParams = CycleParams()):
         except SignOffError as exc:
             guard.release(**held, flow_run_id=flow_run_id)
             logger.warning("Không ghi quyết định: %s", exc)
-            return Failed(name="Không ghi quyết định", message=str(exc), data=result)
+            return Completed(name=REFUSED, message=str(exc), data=result)
         if signed["decision"] == "approve":
             final = final_report(config=config, year=year, period_years=period_years, db_path=db, out_dir=out,
                                  signed=signed, draft=draft, report_date=params.report_date)
@@ -163,7 +169,7 @@ def yearly_report(params: CycleParams = CycleParams()):
     if signed["decision"] == "reject":
         # The draft stays as it was; the run's state carries the reviewer's words to the UI.
         logger.info(rejection_message(signed))
-        return Failed(name="Bị từ chối", message=rejection_message(signed), data=result)
+        return Completed(name=REJECTED, message=rejection_message(signed), data=result)
     logger.info("Báo cáo năm %s đã được %s duyệt; bản ký duyệt: %s", year, signed["name"], final)
     return result
 
@@ -210,7 +216,7 @@ def sign_off_gate(params: CycleParams, *, draft, artifact_keys: list[str]) -> di
         changes_md=draft.changes_md,
     )
     answer = suspend_flow_run(
-        wait_for_input=SignOffInput.with_initial_data(description=description, draft_version=draft.version),
+        wait_for_input=SignOffInput.for_draft(description=description, draft_version=draft.version),
         timeout=int(params.sign_off_timeout_hours * 3600),
         key=f"ky-duyet-lan-{draft.version}",  # lowercase letters, digits and dashes only
     )
@@ -224,7 +230,7 @@ def reopen(params: ReopenParams) -> dict:
         reopened = reopen_year(db_path=params.db_path(), year=params.year, reason=params.reason, by=params.by,
                                flow_run_id=str(flow_run.id))
     except SignOffError as exc:
-        return Failed(name="Không mở lại", message=str(exc))
+        return Completed(name="Không mở lại", message=str(exc))
     get_run_logger().info("Năm %s đã được %s mở lại: %s", params.year, params.by, params.reason)
     return {k: str(v) for k, v in reopened.items()}
 

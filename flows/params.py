@@ -8,17 +8,24 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from prefect.input import RunInput
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from tasks.config import PROJECT_ROOT
 from tasks.runlog import TIMEZONE
 
-# The UI's form shows `X | None` as a choice of types; these show a plain field that may stay empty.
+# The UI's form shows `X | None` as a choice of types; these show a plain field that may stay empty
+# (no `null` default in the schema either: a form left empty sends nothing, which means None).
+def _no_null_default(schema: dict) -> None:
+    if schema.get("default", 0) is None:
+        del schema["default"]
+
+
 OptionalYear = Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1900, "maximum": 2200})]
 OptionalPath = Annotated[Path | None, WithJsonSchema({"type": "string", "format": "path"})]
 OptionalDate = Annotated[dt.date | None, WithJsonSchema({"type": "string", "format": "date"})]
 OptionalVersion = Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})]
+EMPTY = {"default": None, "json_schema_extra": _no_null_default}
 
 
 def anchored(path: Path) -> Path:
@@ -43,13 +50,23 @@ class SignOff(BaseModel):
     name: str = Field(min_length=1, title="Người duyệt", description="Họ và tên người duyệt")
     comment: str = Field(default="", title="Ý kiến", description="Ý kiến của người duyệt (nên ghi khi từ chối)")
     draft_version: OptionalVersion = Field(
-        default=None, title="Bản dự thảo lần",
+        **EMPTY, title="Bản dự thảo lần",
         description="Lần của bản dự thảo được duyệt; chỉ bản mới nhất được ký duyệt",
     )
 
 
 class SignOffInput(RunInput, SignOff):
     """The form the reviewer fills in when resuming a paused run in the Prefect UI."""
+
+    @classmethod
+    def for_draft(cls, *, description: str, draft_version: int) -> type[SignOffInput]:
+        """The form of one draft: its version filled in. (`with_initial_data` would drop the field's
+        Vietnamese title and show a type toggle.)"""
+        field = SignOff.model_fields["draft_version"]
+        form = create_model(cls.__name__, __base__=cls, draft_version=(int, Field(
+            default=draft_version, ge=1, title=field.title, description=field.description)))
+        form._description = description
+        return form
 
 
 class CheckParams(BaseModel):
@@ -58,7 +75,7 @@ class CheckParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     year: OptionalYear = Field(
-        default=None, ge=1900, le=2200, title="Năm báo cáo",
+        **EMPTY, ge=1900, le=2200, title="Năm báo cáo",
         description="Năm báo cáo; để trống: năm hiện tại (giờ Việt Nam)",
     )
     submissions: Path = Field(
@@ -70,7 +87,7 @@ class CheckParams(BaseModel):
         description="Thư mục cấu hình (units.yaml, indicators.yaml, settings.yaml)",
     )
     out: Path = Field(default=Path("out"), title="Thư mục kết quả", description="Thư mục kết quả; mỗi năm một thư mục con")
-    db: OptionalPath = Field(default=None, title="Tệp cơ sở dữ liệu", description="Tệp DuckDB; để trống: <kết quả>/thidua.duckdb")
+    db: OptionalPath = Field(**EMPTY, title="Tệp cơ sở dữ liệu", description="Tệp DuckDB; để trống: <kết quả>/thidua.duckdb")
 
     def report_year(self) -> int:
         return self.year or dt.datetime.now(TIMEZONE).year
@@ -103,7 +120,7 @@ class CycleParams(CheckParams):
     # reviewer decides in the Resume form.
     sign_off: SkipJsonSchema[SignOff | None] = Field(default=None)
     report_date: OptionalDate = Field(
-        default=None, title="Ngày ký báo cáo",
+        **EMPTY, title="Ngày ký báo cáo",
         description="Ngày ghi ở dòng địa danh, ngày tháng của báo cáo; để trống: ngày soạn (bản ký duyệt: ngày duyệt)",
     )
     sign_off_timeout_hours: float = Field(
@@ -125,7 +142,7 @@ class ReopenParams(BaseModel):
     reason: str = Field(min_length=1, title="Lý do", description="Vì sao mở lại (ví dụ: đơn vị gửi lại số liệu đúng)")
     by: str = Field(min_length=1, title="Người mở lại", description="Họ và tên người quyết định mở lại")
     out: Path = Field(default=Path("out"), title="Thư mục kết quả", description="Thư mục kết quả của các lượt chạy")
-    db: OptionalPath = Field(default=None, title="Tệp cơ sở dữ liệu", description="Tệp DuckDB; để trống: <kết quả>/thidua.duckdb")
+    db: OptionalPath = Field(**EMPTY, title="Tệp cơ sở dữ liệu", description="Tệp DuckDB; để trống: <kết quả>/thidua.duckdb")
 
     def db_path(self) -> Path:
         return anchored(self.db) if self.db else anchored(self.out) / "thidua.duckdb"

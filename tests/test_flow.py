@@ -59,7 +59,7 @@ def bump_indicator(path: Path, code: str, by: int) -> None:
         (None, "COMPLETED", "Completed", True, None),
         (SignOff(decision="approve", name="Trần Thị B", comment="Đồng ý"), "COMPLETED", "Completed", False,
          ("approve", "Trần Thị B", "Đồng ý")),
-        (SignOff(decision="reject", name="Lê Văn C", comment="Thiếu số liệu xã Long Thuận"), "FAILED", "Bị từ chối",
+        (SignOff(decision="reject", name="Lê Văn C", comment="Thiếu số liệu xã Long Thuận"), "COMPLETED", "Bị từ chối",
          True, ("reject", "Lê Văn C", "Thiếu số liệu xã Long Thuận")),
     ],
 )
@@ -209,7 +209,7 @@ def test_second_run_of_a_year_held_by_a_waiting_run_ends_at_once_until_that_run_
                flow_run_name=holder.name)
 
     refused = yearly_report(params, return_state=True)
-    assert (refused.type.value, refused.name) == ("CANCELLED", "Trùng lượt")
+    assert (refused.type.value, refused.name) == ("COMPLETED", "Trùng lượt")
     assert str(holder.id) in refused.message and "đang chờ ký duyệt" in refused.message
     assert len(refused.message.splitlines()) == 1
     assert rows(db, "select count(*) from draft")[0][0] == 0
@@ -237,7 +237,7 @@ def test_only_the_newest_draft_can_be_signed(harness, tmp_path):
     # A form naming draft 2 while the run drafted 3: refused, nothing written.
     stale = yearly_report(params.model_copy(update={"sign_off": SignOff(decision="approve", name="Trần Thị B",
                                                                         draft_version=2)}), return_state=True)
-    assert (stale.type.value, stale.name) == ("FAILED", "Không ghi quyết định")
+    assert (stale.type.value, stale.name) == ("COMPLETED", "Không ghi quyết định")
     assert "lần 2" in stale.message and "lần 3" in stale.message
     assert rows(db, "select count(*) from sign_off")[0][0] == 0
     assert not (tmp_path / "out" / "2020" / "final").exists()
