@@ -73,12 +73,6 @@ def release(*, db_path: Path | str, district_code: str, year: int, flow_run_id: 
                     [district_code, year, str(flow_run_id)])
 
 
-def holds(*, db_path: Path | str, district_code: str, year: int, flow_run_id: str) -> bool:
-    with open_db(db_path) as con:
-        return con.execute("select count(*) from cycle_guard where district_code = ? and nam = ? and flow_run_id = ?",
-                           [district_code, year, str(flow_run_id)]).fetchone()[0] == 1
-
-
 def is_stale(holder: Holder, state: tuple[str, dt.datetime | None] | None) -> bool:
     if state is None:
         return True

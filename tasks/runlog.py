@@ -94,15 +94,6 @@ def log_stage(*, db_path: Path | str, run_id: str, stage: str, year: int, starte
         )
 
 
-def log_outputs(*, db_path: Path | str, run_id: str, stage: str, year: int, started_at: dt.datetime,
-                paths: list[Path], flow_run_id: str | None = None, **detail) -> list[dict]:
-    """Record which files a stage wrote, with their sha256; returns the hashes."""
-    outputs = hashed(paths)
-    log_stage(db_path=db_path, run_id=run_id, stage=stage, year=year, started_at=started_at,
-              flow_run_id=flow_run_id, detail={**detail, "outputs": outputs})
-    return outputs
-
-
 def save_draft(*, config: Config, year: int, period_years: int, db_path: Path | str, out_dir: Path | str,
                run_id: str, paths: list[Path], flow_run_id: str | None = None) -> Draft:
     """Copy this run's outputs into <out>/<year>/drafts/<NNN>/ and latest/, with the changes since the last draft."""
