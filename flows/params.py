@@ -60,11 +60,11 @@ class SignOffInput(RunInput, SignOff):
 
     @classmethod
     def for_draft(cls, *, description: str, draft_version: int) -> type[SignOffInput]:
-        """The form of one draft: its version filled in. (`with_initial_data` would drop the field's
-        Vietnamese title and show a type toggle.)"""
+        """The form of one draft: its version required and filled in. (`with_initial_data` would drop
+        the field's Vietnamese title and show a type toggle.)"""
         field = SignOff.model_fields["draft_version"]
         form = create_model(cls.__name__, __base__=cls, draft_version=(int, Field(
-            default=draft_version, ge=1, title=field.title, description=field.description)))
+            ge=1, title=field.title, description=field.description, json_schema_extra={"default": draft_version})))
         form._description = description
         return form
 
