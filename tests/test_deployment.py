@@ -232,7 +232,10 @@ def test_yearly_run_stays_paused_across_leases_and_a_worker_restart_then_approva
 
         # The server checks the answers against the form's schema, as the UI does before posting.
         with pytest.raises(RuntimeError, match="decision"):
-            resume_flow_run(run.id, run_input={"decision": "duyệt", "name": "Nguyễn Thị Duyệt"})
+            resume_flow_run(run.id, run_input={"decision": "duyệt", "name": "Nguyễn Thị Duyệt", "draft_version": 1})
+        # A resume must name the draft it signs (the UI's form fills it in).
+        with pytest.raises(RuntimeError, match="draft_version"):
+            resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt"})
         assert state_of(client, run.id).is_paused()
         # What the UI's "Resume" form posts: the reviewer's answers to SignOffInput.
         resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý",
