@@ -17,6 +17,7 @@ from tasks.feedback import SEVERITY_VI, load_unit_files, write_feedback
 from tasks.report.charts import validation_charts
 from tasks.runlog import TIMEZONE, artifact_key
 from tasks.safety import forbid_scripts, neutralise
+from tasks.site import site_links
 from tasks.validate import YEAR_AWARDS_SQL, ValidationSummary, gx_context
 from tasks.workbook_templates import build_template
 
@@ -199,8 +200,12 @@ def summary_markdown(summary: ValidationSummary, paths: list[Path]) -> str:
         f"- Bị trả lại: {', '.join(rejected) or 'không có'}",
         f"- Chưa nộp: {', '.join(missing) or 'không có'}",
     ]
+    site = site_links(summary.year)
     links = [p for p in paths if p.name in ("index.html",) or p.suffix == ".csv"]
-    if links:
+    if site:  # pages a reviewer opens from any machine, not file:// paths of the server
+        lines += ["", "## Xem trên trang duyệt", ""]
+        lines += [f"- [{label}]({url})" for label, url in site.items()]
+    elif links:
         lines += ["", "## Tệp kết quả", ""]
         lines += [f"- [{p.parent.name}/{p.name}]({p.resolve().as_uri()})" for p in links]
     return "\n".join(lines) + "\n"

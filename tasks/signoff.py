@@ -18,6 +18,7 @@ from pathlib import Path
 from tasks.config import Config
 from tasks.db import open_db, query
 from tasks.runlog import TIMEZONE, Draft, log_stage, now_vn, sha256_of
+from tasks.site import SITE_URL_ENV, site_links
 from tasks.year_outputs import ASIDE_PREFIX, render
 
 DECISIONS = ("approve", "reject")
@@ -198,6 +199,11 @@ def sign_off_description(*, year: int, period_years: int, draft_version: int, ui
         "",
     ]
     lines += [f"- [{key}]({base}/artifacts/key/{key})" for key in artifact_keys]
-    lines += [f"- {label}: `{path}`" for label, path in files.items()]
+    site = site_links(year, draft_version)
+    if site:
+        lines += [f"- [{label}]({url})" for label, url in site.items()]
+    else:  # no review site configured: the operator's own machine paths
+        lines += [f"- {label}: `{path}`" for label, path in files.items()]
+        lines += ["", f"(Đặt {SITE_URL_ENV}=http://… để người duyệt mở các tệp này qua trình duyệt.)"]
     lines += ["", changes_md.replace("# ", "### ", 1)]
     return "\n".join(lines)

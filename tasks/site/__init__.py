@@ -41,3 +41,16 @@ def site_url(base: str | None, kind: str, year: int, *, unit: str | None = None,
 def base_url() -> str | None:
     """The site's address as configured for this machine (THIDUA_SITE_URL), or None."""
     return os.environ.get(SITE_URL_ENV) or None
+
+
+def site_links(year: int, draft_version: int | None = None) -> dict[str, str]:
+    """The review site's pages for a year (THIDUA_SITE_URL), labelled for reviewers; {} when no site is set."""
+    base = base_url()
+    if not base:
+        return {}
+    links = {"Báo cáo kiểm tra số liệu": site_url(base, "validation", year),
+             "Bản dự thảo (xem trên trình duyệt)": site_url(base, "draft", year),
+             "Bản dự thảo (tải tệp Word)": site_url(base, "docx", year)}
+    if draft_version is not None:
+        links["Những gì thay đổi so với lần trước"] = site_url(base, "changes", year, version=draft_version)
+    return links

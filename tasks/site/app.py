@@ -523,7 +523,13 @@ async def sign_off(request: Request):
         return RedirectResponse(f"/nam/{year}/?tb=" + quote(error or "Không còn lượt chạy nào chờ ký duyệt năm này."),
                                 status_code=303)
     # Prefect's sync API would hand back an unawaited coroutine inside the event loop: run it in a thread.
-    await run_in_threadpool(resume.resume, uuid.UUID(waiting["id"]), decision=decision, name=user.name, comment=comment)
+    # The draft the page showed: the cycle refuses it, writing nothing, if a newer one exists.
+    shown = str(form.get("draft_version", "")).strip()
+    if shown and not shown.isdigit():
+        raise HTTPException(422, "Lần của bản dự thảo không hợp lệ; hãy tải lại trang.")
+    draft_version = int(shown) if shown else None
+    await run_in_threadpool(resume.resume, uuid.UUID(waiting["id"]), decision=decision, name=user.name,
+                            comment=comment, draft_version=draft_version)
     done = "Đã duyệt" if decision == "approve" else "Đã từ chối"
     return RedirectResponse(f"/nam/{year}/?tb=" + quote(f"{done} bản dự thảo; lượt chạy đang tiếp tục."), status_code=303)
 

@@ -34,8 +34,11 @@ def paused_run(year: int) -> dict | None:
     return None
 
 
-def resume(flow_run_id, *, decision: str, name: str, comment: str) -> None:
-    """Resume the run with the reviewer's decision; the name is the signed-in account's, never typed."""
+def resume(flow_run_id, *, decision: str, name: str, comment: str, draft_version: int | None) -> None:
+    """Resume the run with the reviewer's decision on one draft; the name is the signed-in account's, never typed."""
     from prefect.flow_runs import resume_flow_run
 
-    resume_flow_run(flow_run_id, run_input={"decision": decision, "name": name, "comment": comment})
+    answer = {"decision": decision, "name": name, "comment": comment}
+    if draft_version is not None:  # the yearly cycle's form requires it (only the newest draft is signable)
+        answer["draft_version"] = draft_version
+    resume_flow_run(flow_run_id, run_input=answer)
