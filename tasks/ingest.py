@@ -16,6 +16,7 @@ import pandas as pd
 
 from tasks.config import Config
 from tasks.db import DatabaseError, load_reference, materialize, open_db
+from tasks.formatting import format_number
 from tasks.parsing import (
     CellError,
     PercentCell,
@@ -632,10 +633,11 @@ def _stage(config: Config, year: int, unit_code: str, tables: dict[str, _Table],
         where = dict(sheet_name=table.sheet.name, row_number=row_number, column_name=column,
                      column_number=table.columns[column] + 1)
         if removed:
+            shown = redact_personal(raw)[0] if personal else raw  # a finding never quotes an ID number
             findings.append(_Finding(
                 "ky_tu_an", "warning",
                 f"ô có ký tự ẩn {', '.join(removed)} (thường do dán từ Word hoặc trang web); ký tự này đã được "
-                "bỏ khỏi số liệu", observed_value=visible(raw)[:200], **where,
+                "bỏ khỏi số liệu", observed_value=visible(shown)[:200], **where,
                 fix_vi="Gõ lại nội dung ô, hoặc dán dạng chữ thuần (Dán đặc biệt → Chỉ giữ chữ).",
             ))
         if personal:
@@ -745,7 +747,11 @@ def _check_plausible(indicator, number: float) -> None:
 
 
 def _short(number: float) -> str:
-    return cell_text(number) if abs(number) < 1e15 else f"{number:.3g}"
+    """A number for a clerk's message: Vietnamese marks (1.000.000.000; 0,05), huge ones as 1e+308."""
+    if abs(number) >= 1e15:
+        return f"{number:.3g}"
+    text = format_number(number, 6)
+    return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 # ---------------------------------------------------------------------------------------------

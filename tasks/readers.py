@@ -87,14 +87,11 @@ def size_bytes(path: Path) -> int:
 
 def read_submission(path: Path) -> Workbook:
     """Every sheet of an xlsx file or CSV folder, cell values as the reader gives them."""
-    kind = entry_kind(path)
-    if kind == "dir":
+    if entry_kind(path) == "dir":
         return _read_csv_folder(path)
     try:
         data = read_regular_file(path)
-    except NotARegularFile as exc:
-        raise ReadError(str(exc)) from None
-    except UnsafeWorkbook as exc:
+    except (NotARegularFile, UnsafeWorkbook) as exc:
         raise ReadError(str(exc)) from None
     return _read_xlsx(data)
 
@@ -118,13 +115,13 @@ def _read_xlsx(data: bytes) -> Workbook:
             raise ReadError("tệp Excel có đặt mật khẩu, hoặc là tệp Excel 97-2003 (.xls) đổi tên thành .xlsx; "
                             "hãy bỏ mật khẩu và lưu lại dạng Excel Workbook (.xlsx) rồi gửi lại") from None
         raise ReadError(_CORRUPT + f" ({exc})") from None
-    for sheet in scan.sheets.values():
-        if sheet.area > MAX_SHEET_CELLS:
-            raise ReadError(
-                f"sheet “{visible(sheet.name)}” có dữ liệu ở ô {sheet.far_cell}, xa ngoài vùng số liệu (vùng từ A1 "
-                f"tới ô đó là {_grouped(sheet.area)} ô, tối đa {_grouped(MAX_SHEET_CELLS)} ô); hãy xoá các ô thừa ở "
-                "cuối sheet (chọn các dòng, cột trống phía sau số liệu → Delete), lưu lại rồi gửi lại"
-            )
+    sheet = scan.largest
+    if sheet is not None and sheet.area > MAX_SHEET_CELLS:
+        raise ReadError(
+            f"sheet “{visible(sheet.name)}” có dữ liệu ở ô {sheet.far_cell}, xa ngoài vùng số liệu (vùng từ A1 "
+            f"tới ô đó là {_grouped(sheet.area)} ô, tối đa {_grouped(MAX_SHEET_CELLS)} ô); hãy xoá các ô thừa ở "
+            "cuối sheet (chọn các dòng, cột trống phía sau số liệu → Delete), lưu lại rồi gửi lại"
+        )
     try:
         wb = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         book = Workbook()

@@ -189,6 +189,12 @@ class ZipScan:
 
     uncompressed_bytes: int = 0
     sheets: dict[str, SheetScan] = field(default_factory=dict)
+    other_parts: list[SheetScan] = field(default_factory=list)  # every other XML part, measured the same way
+
+    @property
+    def largest(self) -> SheetScan | None:
+        """The part whose cells span the largest area from A1."""
+        return max([*self.sheets.values(), *self.other_parts], key=lambda s: s.area, default=None)
 
     @property
     def sheets_with_formulas(self) -> set[str]:
@@ -222,8 +228,15 @@ def scan_xlsx(data: bytes) -> ZipScan:
                         if seen > _RATIO_FLOOR and seen > MAX_MEMBER_RATIO * max(info.compress_size, 1):
                             raise _bomb(info.filename, seen)
             # Inflating is now known to stay within the budget.
-            for name, member in _sheet_parts(zf):
-                scan.sheets[name] = _scan_sheet(zf, name, member, _percent_styles(zf))
+            package = _Package(zf)
+            percent_styles = package.percent_styles()
+            for name, member in package.sheets():
+                scan.sheets[name] = _scan_sheet(zf, name, member, percent_styles)
+            # Any other XML part is measured too: a reader that resolves a sheet differently from
+            # the relationships (python-calamine assumes xl/workbook.xml) must still not find a bomb.
+            scanned = {sheet.member for sheet in scan.sheets.values()}
+            scan.other_parts = [_scan_sheet(zf, member, member, frozenset()) for member in zf.namelist()
+                                if member.lower().endswith(".xml") and member not in scanned]
     except UnsafeWorkbook:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError,
@@ -233,91 +246,63 @@ def scan_xlsx(data: bytes) -> ZipScan:
     return scan
 
 
-_REL_TYPES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+class _Package:
+    """An xlsx zip read the way Excel reads it: each part found through the relationships of the one before."""
 
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf = zf
+        self.names = {n.lower(): n for n in reversed(zf.namelist())} | {n: n for n in zf.namelist()}
+        workbook = next((path for kind, path in self.relationships("").values() if kind.endswith("/officeDocument")),
+                        "xl/workbook.xml")
+        self.workbook = self.member(workbook)
+        self.workbook_rels = self.relationships(self.workbook) if self.workbook else {}
 
-def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """{rId: (type, member)} of a part's .rels, targets resolved against the part's folder."""
-    folder, _, name = part.rpartition("/")
-    rels = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
-    member = _member(zf, rels)
-    if member is None:
-        return {}
-    found = {}
-    for rel in ET.fromstring(zf.read(member)).iterfind("{*}Relationship"):
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") == "External":
-            continue
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        found[rel.get("Id", "")] = (rel.get("Type", ""), path)
-    return found
+    def member(self, path: str) -> str | None:
+        return self.names.get(path) or self.names.get(path.lower())
 
-
-def _member(zf: zipfile.ZipFile, path: str) -> str | None:
-    names = _names(zf)
-    return path if path in names else names.get(path.lower())
-
-
-def _names(zf: zipfile.ZipFile) -> dict:
-    names = getattr(zf, "_thidua_names", None)
-    if names is None:
-        names = {n: n for n in zf.namelist()}
-        names.update({n.lower(): n for n in zf.namelist() if n.lower() not in names})
-        zf._thidua_names = names
-    return names
-
-
-def _workbook_part(zf: zipfile.ZipFile) -> str:
-    for kind, path in _relationships(zf, "").values():
-        if kind.endswith("/officeDocument"):
-            return path
-    return "xl/workbook.xml"
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(sheet name, zip member) of every worksheet, in workbook order."""
-    workbook = _workbook_part(zf)
-    member = _member(zf, workbook)
-    if member is None:
-        return []
-    rels = _relationships(zf, member)
-    zf._thidua_rels = rels
-    parts = []
-    for sheet in ET.fromstring(zf.read(member)).iterfind("{*}sheets/{*}sheet"):
-        rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
-        kind, path = rels.get(rid, ("", ""))
-        found = _member(zf, path) if path else None
-        if found and kind.endswith("/worksheet"):
-            parts.append((sheet.get("name", ""), found))
-    return parts
-
-
-_PERCENT_BUILTIN = {9, 10}
-_QUOTED = re.compile(r'"[^"]*"|\\.')
-
-
-def _percent_styles(zf: zipfile.ZipFile) -> frozenset[int]:
-    """Indexes of the cell styles (cellXfs) whose number format shows a percent."""
-    cached = getattr(zf, "_thidua_percent", None)
-    if cached is not None:
-        return cached
-    styles = next((p for k, p in getattr(zf, "_thidua_rels", {}).values() if k.endswith("/styles")), None)
-    member = _member(zf, styles) if styles else None
-    found: set[int] = set()
-    if member is not None:
-        root = ET.fromstring(zf.read(member))
-        custom = {int(f.get("numFmtId", -1)): f.get("formatCode", "") for f in root.iterfind("{*}numFmts/{*}numFmt")}
-        percent_ids = _PERCENT_BUILTIN | {i for i, code in custom.items() if "%" in _QUOTED.sub("", code)}
-        for index, xf in enumerate(root.iterfind("{*}cellXfs/{*}xf")):
-            try:
-                if int(xf.get("numFmtId", 0)) in percent_ids:
-                    found.add(index)
-            except ValueError:
+    def relationships(self, part: str) -> dict[str, tuple[str, str]]:
+        """{rId: (type, member path)} of a part's .rels, targets resolved against the part's folder."""
+        folder, _, name = part.rpartition("/")
+        rels = self.member(f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels")
+        if rels is None:
+            return {}
+        found = {}
+        for rel in ET.fromstring(self.zf.read(rels)).iterfind("{*}Relationship"):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External":
                 continue
-    zf._thidua_percent = frozenset(found)
-    return zf._thidua_percent
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            found[rel.get("Id", "")] = (rel.get("Type", ""), path)
+        return found
+
+    def sheets(self) -> list[tuple[str, str]]:
+        """(sheet name, zip member) of every worksheet, in workbook order."""
+        if self.workbook is None:
+            return []
+        parts = []
+        for sheet in ET.fromstring(self.zf.read(self.workbook)).iterfind("{*}sheets/{*}sheet"):
+            rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+            kind, path = self.workbook_rels.get(rid, ("", ""))
+            member = self.member(path) if path else None
+            if member and kind.endswith("/worksheet"):
+                parts.append((sheet.get("name", ""), member))
+        return parts
+
+    def percent_styles(self) -> frozenset[int]:
+        """Indexes of the cell styles (cellXfs) whose number format shows a percent."""
+        styles = next((p for kind, p in self.workbook_rels.values() if kind.endswith("/styles")), None)
+        member = self.member(styles) if styles else None
+        if member is None:
+            return frozenset()
+        root = ET.fromstring(self.zf.read(member))
+        custom = {f.get("numFmtId"): f.get("formatCode", "") for f in root.iterfind("{*}numFmts/{*}numFmt")}
+        percent_ids = {"9", "10"} | {i for i, code in custom.items() if "%" in _QUOTED.sub("", code)}
+        return frozenset(i for i, xf in enumerate(root.iterfind("{*}cellXfs/{*}xf"))
+                         if xf.get("numFmtId", "0") in percent_ids)
 
 
+# Text in quotes and backslash-escaped characters of a number format are shown as they are.
+_QUOTED = re.compile(r'"[^"]*"|\\.')
 _REF = re.compile(r"([A-Za-z]{1,3})(\d{1,7})$")
 
 

@@ -261,7 +261,7 @@ CASES = [
     ("1e308 in a numeric cell", chi_tieu_value(1e308), "rejected", {("gia_tri_bat_thuong", C, "chi_tieu", "B2")},
      (VALUE, [("so_ho", None)]), "không thể là số liệu thật"),
     ("five billion households", chi_tieu_value(5e9), "rejected", {("gia_tri_bat_thuong", C, "chi_tieu", "B2")},
-     None, "nhiều nhất 1000000000"),
+     None, "nhiều nhất 1.000.000.000"),
     ("growth of -500%", chi_tieu_rows(("tang_truong_kinh_te", "-500")), "rejected",
      {("gia_tri_bat_thuong", C, "chi_tieu", "B2")}, None, "ít nhất -100"),
     ("inf in the cell XML", value_xml(b'<c r="B2" t="n"><v>inf</v></c>'), "rejected",

@@ -227,10 +227,10 @@ def test_a_fault_in_our_code_on_one_file_is_recorded_and_the_year_goes_on(tmp_pa
         write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
     real_stage = ingest._stage
 
-    def stage_with_a_bug(year, unit_code, *args):
+    def stage_with_a_bug(config, year, unit_code, *args):
         if unit_code == "TTT":
             raise ZeroDivisionError("division by zero")
-        return real_stage(year, unit_code, *args)
+        return real_stage(config, year, unit_code, *args)
 
     monkeypatch.setattr(ingest, "_stage", stage_with_a_bug)
     summary = ingest.ingest_year(load_config(), subs, YEAR, db)
@@ -293,8 +293,8 @@ def test_a_unit_the_database_refuses_is_recorded_and_the_year_goes_on(tmp_path, 
         write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
     real_stage = ingest._stage
 
-    def stage_with_a_row_number_no_integer_holds(year, unit_code, *args):
-        staged = real_stage(year, unit_code, *args)
+    def stage_with_a_row_number_no_integer_holds(config, year, unit_code, *args):
+        staged = real_stage(config, year, unit_code, *args)
         if unit_code == "TP1":  # the bug only shows when DuckDB casts the row: phase 1 cannot see it
             staged.indicators = [row[:-1] + (2**40,) for row in staged.indicators]
         return staged
