@@ -679,18 +679,11 @@ def _stage(config: Config, year: int, unit_code: str, tables: dict[str, _Table],
         if code and is_blank(raw_value):
             continue  # a code left without a value is not reported; validation warns of what is missing
         number, shown = None, cell_text(raw_value)
-        indicator = config.indicator(code) if code else None
-        check, fix = "gia_tri_khong_phai_so", "Nhập số theo kiểu Việt Nam: 2.780 (hàng nghìn) hoặc 4,97 (thập phân)."
         try:
-            number = parse_number(raw_value, decimal_point=decimal_point)
-            if isinstance(raw_value, PercentCell):
-                check, fix = "dinh_dang_phan_tram", "Bỏ định dạng phần trăm của ô (Format Cells → Number), nhập đúng số."
-                number, shown = _percent_value(raw_value, indicator, code)
-            check, fix = "gia_tri_bat_thuong", "Kiểm tra lại số (thừa chữ số, nhầm đơn vị) rồi gửi lại."
-            _check_plausible(indicator, number)
+            number, shown = _indicator_value(raw_value, config.indicator(code) if code else None, code, decimal_point)
         except CellError as exc:
-            number = None
-            bad(check, "critical", table, row_number, "gia_tri", raw_value, exc, fix)
+            bad(getattr(exc, "check", "gia_tri_khong_phai_so"), "critical", table, row_number, "gia_tri", raw_value,
+                exc, getattr(exc, "fix", "Nhập số theo kiểu Việt Nam: 2.780 (hàng nghìn) hoặc 4,97 (thập phân)."))
         indicators.append((code, number, visible(shown),
                            text(table, row_number, "ghi_chu", values.get("ghi_chu"), personal=True)
                            if "ghi_chu" in table.columns else None, table.sheet.name, row_number))
@@ -724,26 +717,33 @@ def _stage(config: Config, year: int, unit_code: str, tables: dict[str, _Table],
     return _Staged(submission, indicators, awards, narrative)
 
 
-def _percent_value(cell: PercentCell, indicator, code: str | None) -> tuple[float, str]:
-    """A percent-formatted cell means what Excel shows (0.12 → 12) for a percent or growth indicator."""
-    shown = cell.shown
-    if indicator is not None and indicator.value_type in ("percent", "growth"):
-        return shown, f"{cell_text(shown)}%"
-    raise CellError(
-        f"ô được định dạng phần trăm (Excel hiển thị {_short(shown)}%), nhưng chỉ tiêu “{code}” không phải "
-        f"tỷ lệ phần trăm nên không biết giá trị là {_short(float(cell))} hay {_short(shown)}"
-    )
+class _PercentOfAnotherKind(CellError):
+    check, fix = "dinh_dang_phan_tram", "Bỏ định dạng phần trăm của ô (Format Cells → Number) và nhập đúng số."
 
 
-def _check_plausible(indicator, number: float) -> None:
+class _Implausible(CellError):
+    check, fix = "gia_tri_bat_thuong", "Kiểm tra lại số (thừa chữ số, nhầm đơn vị) rồi gửi lại."
+
+
+def _indicator_value(value: object, indicator, code: str | None, decimal_point: str | None) -> tuple[float, str]:
+    """(number, its text for gia_tri_text) of a chi_tieu value, or a CellError saying what is wrong."""
+    number, shown = parse_number(value, decimal_point=decimal_point), cell_text(value)
+    if isinstance(value, PercentCell):
+        # A percent-formatted cell means what Excel shows (0.12 → 12), for a percent or growth indicator.
+        number = value.shown
+        if indicator is None or indicator.value_type not in ("percent", "growth"):
+            raise _PercentOfAnotherKind(
+                f"ô được định dạng phần trăm (Excel hiển thị {_short(number)}%), nhưng chỉ tiêu “{code}” không "
+                f"phải tỷ lệ phần trăm nên không biết giá trị là {_short(float(value))} hay {_short(number)}")
+        shown = f"{cell_text(number)}%"
     low, high = plausible_range(indicator) if indicator is not None else (None, None)
     if (high is not None and number > high) or (low is not None and number < low):
         limits = " và ".join(f"{word} {_short(b)}" for word, b in (("ít nhất", low), ("nhiều nhất", high))
                              if b is not None)
-        raise CellError(
+        raise _Implausible(
             f"giá trị {_short(number)} của chỉ tiêu “{indicator.code}” không thể là số liệu thật (hợp lý là {limits}); "
-            "có thể gõ thừa chữ số hoặc nhầm đơn vị"
-        )
+            "có thể gõ thừa chữ số hoặc nhầm đơn vị")
+    return number, shown
 
 
 def _short(number: float) -> str:

@@ -18,6 +18,7 @@ from tasks.safety import (
     SheetScan,
     UnsafeWorkbook,
     ZipScan,
+    column_letter,
     file_kind,
     open_regular_file,
     read_regular_file,
@@ -245,15 +246,6 @@ def _csv_error(name: str, line: int, exc: csv.Error) -> str:
                 "hoặc lưu lại bằng Excel dạng “CSV UTF-8”")
     return (f"tệp {name}, dòng {line}: không đúng định dạng CSV (dấu ngoặc kép đặt sai chỗ); "
             "hãy lưu lại bằng Excel dạng “CSV UTF-8”")
-
-
-def column_letter(number: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def is_blank(value: object) -> bool:

@@ -336,7 +336,7 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, member: str, percent_styles: fro
             r, c = cell
             if r > sheet.max_row or c > sheet.max_column:
                 sheet.max_row, sheet.max_column = max(r, sheet.max_row), max(c, sheet.max_column)
-                sheet.far_cell = f"{_letters(c)}{r}"
+                sheet.far_cell = f"{column_letter(c)}{r}"
             if local == "v" and cell_is_percent:
                 sheet.percent_cells.add((r - 1, c - 1))
         elif local == "row":
@@ -358,7 +358,8 @@ def _column_index(letters: str) -> int:
     return number
 
 
-def _letters(number: int) -> str:
+def column_letter(number: int) -> str:
+    """1 -> A, 27 -> AA."""
     letters = ""
     while number > 0:
         number, rem = divmod(number - 1, 26)

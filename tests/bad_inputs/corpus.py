@@ -333,11 +333,11 @@ def sheet_moved(target: str, absolute: bool = False, then=None):
         parts = _parts(path)
         parts[target] = parts.pop("xl/worksheets/sheet2.xml")
         rel_target = "/" + target if absolute else os.path.relpath(target, "xl")
-        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
-            b"/xl/worksheets/sheet2.xml", rel_target.encode()).replace(b'"worksheets/sheet2.xml"', f'"{rel_target}"'.encode())
+        rels = parts["xl/_rels/workbook.xml.rels"].replace(b"/xl/worksheets/sheet2.xml", rel_target.encode())
+        parts["xl/_rels/workbook.xml.rels"] = rels
         parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
             b"/xl/worksheets/sheet2.xml", ("/" + target).encode())
-        assert rel_target.encode() in parts["xl/_rels/workbook.xml.rels"]
+        assert rel_target.encode() in rels
         _save_parts(path, parts)
     return build
 
