@@ -181,11 +181,9 @@ def _why_not_a_number(value: str, text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Characters a clerk cannot see: they change what a code means or how text shows on the way out.
 
-_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def _is_hidden(char: str) -> bool:
-    if char in "\n\t":
+    """Controls (but line breaks and tabs), format characters (zero-width, bidi overrides), odd spaces."""
+    if char in "\n\r\t":
         return False
     category = unicodedata.category(char)
     return category in ("Cc", "Cf", "Zl", "Zp", "Cs") or (category == "Zs" and char != " ")

@@ -111,7 +111,7 @@ def open_regular_file(path: Path):
     try:
         kind = file_kind(os.fstat(fd))
         if kind != "file":
-            raise NotARegularFile(_NOT_REGULAR[kind])
+            raise NotARegularFile(not_regular_reason(kind))
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -158,7 +158,7 @@ _NOT_REGULAR = {
 
 
 def not_regular_reason(kind: str) -> str:
-    return _NOT_REGULAR[kind]
+    return _NOT_REGULAR.get(kind, _NOT_REGULAR["other"])
 
 
 def too_big(size: int, limit: int = MAX_FILE_BYTES) -> str:
