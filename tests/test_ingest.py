@@ -297,3 +297,19 @@ def test_a_ratio_of_itself_or_of_one_indicator_twice_is_a_config_error(tmp_path,
 
     with pytest.raises(ConfigError, match=r"indicators\[ty_le_ho_ngheo\].*three different indicators"):
         load_config(config_dir)
+
+
+def test_the_command_line_turns_a_year_path_that_is_a_file_into_one_line_and_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / str(YEAR)).write_text("", encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["ingest", "--year", str(YEAR), "--submissions", str(tmp_path / "subs"),
+                                      "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 2
+    assert "là một tệp, không phải thư mục năm 2020" in result.output
+    assert not (tmp_path / "out" / "thidua.duckdb").exists()
