@@ -195,9 +195,14 @@ def hidden_characters(text: str) -> list[str]:
     return [f"U+{ord(c):04X} ({unicodedata.name(c, 'ký tự điều khiển')})" for c in seen]
 
 
+def _has_hidden(text: str) -> bool:
+    # str.isprintable() is False for every hidden character (and for line breaks): a C-speed first look.
+    return not text.isprintable() and any(_is_hidden(c) for c in text)
+
+
 def visible(text: str) -> str:
     """text with every invisible character written out as ⟨U+200B⟩ (safe in any xlsx, page or message)."""
-    if not any(_is_hidden(c) for c in text):
+    if not _has_hidden(text):
         return text
     return "".join(f"⟨U+{ord(c):04X}⟩" if _is_hidden(c) else c for c in text)
 
@@ -206,7 +211,7 @@ def clean_text(text: str) -> tuple[str, list[str]]:
     """Text as it may be staged: control characters become spaces (Word's line break is a vertical
     tab), bidi overrides and zero-width characters go, other spaces become plain ones. Returns the
     text and the removed characters, named (empty when none)."""
-    if not any(_is_hidden(c) for c in text):
+    if not _has_hidden(text):
         return text, []
     removed = "".join(c for c in text if _is_hidden(c) and unicodedata.category(c) != "Zs")
     cleaned = "".join(

@@ -138,6 +138,12 @@ def _read_xlsx(data: bytes) -> Workbook:
         raise ReadError("tệp Excel có đặt mật khẩu; hãy bỏ mật khẩu rồi gửi lại") from None
     except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError, OSError) as exc:
         raise ReadError(_CORRUPT + f" ({type(exc).__name__})") from None
+    except BaseException as exc:
+        # python-calamine panics (pyo3 PanicException, a BaseException) on some cells, e.g. a number
+        # too large for the date format it is shown in: one unit's file must not stop the year.
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise ReadError(_ODD_CELL + f" ({type(exc).__name__}: {str(exc)[:80]})") from None
     if scan.sheets_with_formulas:
         _mark_formula_cells(data, book, scan)
     return book
@@ -156,6 +162,8 @@ def _mark_percent_cells(rows: list[list], scan: SheetScan | None) -> None:
                 rows[r][c] = PercentCell(value)
 
 
+_ODD_CELL = ("không đọc được tệp Excel: có ô mà chương trình đọc không hiểu (thường là một số quá lớn hoặc âm "
+             "được định dạng ngày giờ); hãy tìm ô đó, bỏ định dạng ngày hoặc sửa số, lưu lại rồi gửi lại")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CORRUPT = ("không mở được tệp Excel (.xlsx): tệp bị hỏng, bị cắt ngắn hoặc không phải tệp Excel; "
             "hãy mở lại bằng Excel, lưu dạng .xlsx và gửi lại")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import io
 import os
 import posixpath
@@ -314,32 +315,38 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, member: str, percent_styles: fro
     cell_is_percent = False
 
     def start(tag, attrs):
+        # Called for every element of the sheet (1.6 million for 100,000 award rows): kept lean.
         nonlocal row, col, cell, cell_is_percent
-        local = tag.rpartition(":")[2]
-        if local == "c":
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if tag == "v" or tag == "f" or tag == "is":
+            if cell is None:
+                return
+            if tag == "f":
+                sheet.has_formulas = True
+            r, c = cell
+            if r > sheet.max_row or c > sheet.max_column:
+                # Only a cell holding something counts: an empty styled cell takes no room in the reader.
+                sheet.max_row, sheet.max_column = max(r, sheet.max_row), max(c, sheet.max_column)
+                sheet.far_cell = f"{column_letter(c)}{r}"
+            if cell_is_percent and tag == "v":
+                sheet.percent_cells.add((r - 1, c - 1))
+        elif tag == "c":
             ref = attrs.get("r")
             match = _REF.match(ref) if ref else None
             if match:
                 col, row = _column_index(match[1]), int(match[2])
             else:
                 col += 1
-            kind, style = attrs.get("t"), attrs.get("s")
+            kind = attrs.get("t")
             if kind == "e":
                 sheet.has_formulas = True
             cell = (row, col)
-            cell_is_percent = (kind in (None, "n") and style is not None and style.isdigit()
-                               and int(style) in percent_styles)
-        elif local in ("v", "is", "f") and cell is not None:
-            # Only a cell holding something counts: an empty styled cell takes no room in the reader.
-            if local == "f":
-                sheet.has_formulas = True
-            r, c = cell
-            if r > sheet.max_row or c > sheet.max_column:
-                sheet.max_row, sheet.max_column = max(r, sheet.max_row), max(c, sheet.max_column)
-                sheet.far_cell = f"{column_letter(c)}{r}"
-            if local == "v" and cell_is_percent:
-                sheet.percent_cells.add((r - 1, c - 1))
-        elif local == "row":
+            if percent_styles:
+                style = attrs.get("s")
+                cell_is_percent = (kind in (None, "n") and style is not None and style.isdigit()
+                                   and int(style) in percent_styles)
+        elif tag == "row":
             r = attrs.get("r")
             row = int(r) if r and r.isdigit() else row + 1
             col = 0
@@ -351,6 +358,7 @@ def _scan_sheet(zf: zipfile.ZipFile, name: str, member: str, percent_styles: fro
     return sheet
 
 
+@functools.cache
 def _column_index(letters: str) -> int:
     number = 0
     for char in letters.upper():

@@ -255,6 +255,8 @@ CASES = [
      set(), (VALUE_TEXT, [("ty_le_tre_suy_dinh_duong", 12.0, "12")]), None),
     ("percent format on a count", formatted(1, "0%", "so_ho"), "rejected",
      {("dinh_dang_phan_tram", C, "chi_tieu", "B2")}, (VALUE, [("so_ho", None)]), "hiển thị 100%"),
+    ("large negative number shown as a date (python-calamine panics)", formatted(-1e12, "dd/mm/yyyy"), "rejected",
+     {("tep_khong_doc_duoc", C, None, None)}, None, "định dạng ngày"),
     ("percent format on a text cell changes nothing", formatted("12", "0%", "ty_le_tre_suy_dinh_duong"),
      "accepted", set(), (VALUE, [("ty_le_tre_suy_dinh_duong", 12.0)]), None),
     # --- 4. numbers that are not finite or not plausible ------------------------------------
