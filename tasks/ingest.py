@@ -265,8 +265,8 @@ class _Plan:
             if _kind(entry) in ("file", "dir"):  # keep the cells as received if they can be read at all
                 try:
                     cells = _cells(read_submission(entry))
-                except Exception:
-                    pass
+                except BaseException as exc:  # noqa: BLE001 (see _interrupts)
+                    _interrupts(exc)
             version.cells = cells
             version.reject([_Finding(
                 "loi_khi_nhap", "critical",
@@ -314,10 +314,18 @@ def _plan_unit(config: Config, year: int, unit_code: str, entries: list[Path], r
                       "là bài chính thức nên các bài này đều bị trả lại")
             for entry, version in zip(entries, plan.versions):
                 _read_version(config, year, entry, version, duplicate_reason=reason)
-    except Exception as exc:
+    except BaseException as exc:  # noqa: BLE001 (see _interrupts)
         # A fault in our own code must not stop the rest of the year: keep the file, say why.
+        _interrupts(exc)
         plan.fail(exc)
     return plan
+
+
+def _interrupts(exc: BaseException) -> None:
+    """Re-raise what stops the whole run; anything else (a Rust panic from a reader library is a
+    BaseException, pyo3's PanicException) is one unit's fault."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
 
 
 def _entry_sha(entry: Path) -> str:
