@@ -304,7 +304,7 @@ class _Package:
 
 # Text in quotes and backslash-escaped characters of a number format are shown as they are.
 _QUOTED = re.compile(r'"[^"]*"|\\.')
-_REF = re.compile(r"([A-Za-z]{1,3})(\d{1,7})$")
+_REF = re.compile(r"([A-Za-z]+)(\d+)$")  # any length: a reader would allocate up to whatever it says
 
 
 def _scan_sheet(zf: zipfile.ZipFile, name: str, member: str, percent_styles: frozenset[int]) -> SheetScan:

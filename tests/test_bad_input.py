@@ -240,6 +240,8 @@ CASES = [
      (TTT_CELLS, [(0,)]), "ô XFD1048576"),
     ("one cell at the last row", far_cell("A1048576"), "rejected", {("tep_khong_doc_duoc", C, None, None)}, None,
      "A1048576"),
+    ("a cell reference beyond Excel's last row",
+     extra_cell_xml(b'<row r="99999999"><c r="A99999999"><v>1</v></c></row>'), "rejected", {("tep_khong_doc_duoc", C, None, None)}, None, "A99999999"),
     ("declared dimension A1:XFD1048576 over three cells", dimension("A1:XFD1048576"), "accepted", set(),
      (VALUE, CSV_OK), None),
     ("styled empty cell at XFD1048576", extra_cell_xml(b'<row r="1048576"><c r="XFD1048576" s="0"/></row>'),
