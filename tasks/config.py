@@ -225,6 +225,9 @@ class Indicator(_Strict):
     numerator: str | None = None
     denominator: str | None = None
     period: Literal["sum", "last"] | None = None
+    # Plausible bounds of a reported value (ingest refuses values outside); default per value_type.
+    min_value: float | None = Field(default=None, alias="min")
+    max_value: float | None = Field(default=None, alias="max")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Indicator":
@@ -233,6 +236,8 @@ class Indicator(_Strict):
                 raise ValueError("a ratio needs numerator and denominator")
             if self.reported_by:
                 raise ValueError("a ratio is derived by the district: leave reported_by out")
+            if self.code in (self.numerator, self.denominator) or self.numerator == self.denominator:
+                raise ValueError("a ratio's numerator, denominator and own code must be three different indicators")
         else:
             if not (self.reported_by and self.value_type and self.period):
                 raise ValueError("a reported indicator needs reported_by, value_type and period")

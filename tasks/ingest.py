@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import re
@@ -10,11 +11,26 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from tasks.config import Config
-from tasks.db import load_reference, materialize, open_db
-from tasks.parsing import CellError, ProblemCell, cell_text, doi_tuong_code, hinh_thuc_code, parse_date, parse_number
+from tasks.db import DatabaseError, load_reference, materialize, open_db
+from tasks.formatting import format_number
+from tasks.parsing import (
+    CellError,
+    PercentCell,
+    ProblemCell,
+    cell_text,
+    clean_text,
+    doi_tuong_code,
+    hinh_thuc_code,
+    parse_date,
+    parse_number,
+    redact_personal,
+    uses_decimal_point,
+    visible,
+)
 from tasks.readers import (
     REQUIRED_SHEETS,
     SHEET_COLUMNS,
@@ -22,18 +38,29 @@ from tasks.readers import (
     Sheet,
     Workbook,
     column_letter,
+    entry_kind,
     file_sha256,
     find_header,
     is_blank,
     read_submission,
     size_bytes,
 )
+from tasks.safety import NotARegularFile, not_regular_reason
 
 _STAGING_TABLES = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
 
 
 class SubmissionsError(Exception):
-    """The submissions folder itself is missing."""
+    """The year cannot be ingested at all (no submissions folder, a year path that is not a folder, no room
+    to write); the message is one Vietnamese line naming the path and what to do. The CLI exits 2 on it."""
+
+
+class YearFolderError(SubmissionsError):
+    """<submissions>/<year> exists but is not a folder: ingesting it would report every unit missing."""
+
+
+class StorageError(SubmissionsError):
+    """The database cannot be written (disk full, read-only, no permission): nothing of the year went in."""
 
 
 @dataclass
@@ -91,6 +118,39 @@ def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path)
         raise SubmissionsError(f"{submissions_dir}: không tìm thấy thư mục bài nộp (submissions folder not found)")
     summary = IngestSummary(year=year, run_id=f"ingest-{year}-{uuid.uuid4().hex[:12]}")
     started = dt.datetime.now()
+    year_dir = submissions_dir / str(year)
+    if year_dir.exists() and not year_dir.is_dir():
+        raise YearFolderError(
+            f"{year_dir}: là một tệp, không phải thư mục năm {year}; hãy tạo thư mục {year_dir} và đặt các bài "
+            "nộp của năm vào đó (không nhập gì để tránh báo cáo mọi đơn vị là chưa nộp)"
+        )
+    try:
+        return _ingest(config, submissions_dir, year, db_path, summary, started)
+    except (OSError, duckdb.Error, DatabaseError) as exc:
+        reason = storage_reason(exc)
+        if reason is None:
+            raise
+        raise StorageError(f"{getattr(exc, 'filename', None) or db_path}: {reason}") from None
+
+
+def storage_reason(exc: BaseException) -> str | None:
+    """A Vietnamese line for the OS refusing to store the database, or None for any other error."""
+    text = str(exc)
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or "No space left" in text:
+        return ("ổ đĩa đã đầy, không ghi được cơ sở dữ liệu (No space left on device); chưa có gì của năm này "
+                "được ghi; hãy giải phóng dung lượng ổ đĩa rồi chạy lại")
+    if code == errno.EROFS or "Read-only file system" in text:
+        return ("thư mục chứa cơ sở dữ liệu chỉ cho đọc (Read-only file system); hãy chọn thư mục ghi được "
+                "bằng --out hoặc --db rồi chạy lại")
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return ("không có quyền đọc hoặc ghi (Permission denied); hãy cấp quyền cho tài khoản chạy thidua, "
+                "hoặc chọn thư mục khác bằng --submissions, --out hoặc --db, rồi chạy lại")
+    return None
+
+
+def _ingest(config: Config, submissions_dir: Path, year: int, db_path: Path, summary: IngestSummary,
+            started: dt.datetime) -> IngestSummary:
     with open_db(db_path) as con:
         load_reference(con, config)
         by_unit: dict[str, list[Path]] = {}
@@ -129,7 +189,14 @@ def discover(year_dir: Path) -> list[Path]:
 
 
 def _unit_code(entry: Path) -> str:
-    return (entry.name if entry.is_dir() and not entry.is_symlink() else Path(entry.name).stem).strip().upper()
+    return (entry.name if _kind(entry) == "dir" else Path(entry.name).stem).strip().upper()
+
+
+def _kind(entry: Path) -> str:
+    try:
+        return entry_kind(entry)
+    except OSError:
+        return "other"  # vanished mid-run: recorded, and reading it says why
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,11 +262,11 @@ class _Plan:
         """A fault in our own code (or the database refusing a row): every entry of the unit is refused with it."""
         for entry, version in zip(self.entries, self.versions):
             cells = []
-            if not entry.is_symlink():  # keep the cells as received if they can be read at all
+            if _kind(entry) in ("file", "dir"):  # keep the cells as received if they can be read at all
                 try:
                     cells = _cells(read_submission(entry))
-                except Exception:
-                    pass
+                except BaseException as exc:  # noqa: BLE001 (see _interrupts)
+                    _interrupts(exc)
             version.cells = cells
             version.reject([_Finding(
                 "loi_khi_nhap", "critical",
@@ -247,31 +314,44 @@ def _plan_unit(config: Config, year: int, unit_code: str, entries: list[Path], r
                       "là bài chính thức nên các bài này đều bị trả lại")
             for entry, version in zip(entries, plan.versions):
                 _read_version(config, year, entry, version, duplicate_reason=reason)
-    except Exception as exc:
+    except BaseException as exc:  # noqa: BLE001 (see _interrupts)
         # A fault in our own code must not stop the rest of the year: keep the file, say why.
+        _interrupts(exc)
         plan.fail(exc)
     return plan
 
 
+def _interrupts(exc: BaseException) -> None:
+    """Re-raise what stops the whole run; anything else (a Rust panic from a reader library is a
+    BaseException, pyo3's PanicException) is one unit's fault."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+
+
 def _entry_sha(entry: Path) -> str:
-    if entry.is_symlink():
+    kind = _kind(entry)
+    if kind == "symlink":
         return hashlib.sha256(b"symlink\0" + str(entry.readlink()).encode("utf-8", "surrogateescape")).hexdigest()
+    if kind not in ("file", "dir"):
+        # Never opened (a pipe would block, a link may be any file): known by what it is and where.
+        st = entry.lstat()
+        return hashlib.sha256(f"{kind}\0{st.st_dev}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
     try:
         return file_sha256(entry)
-    except OSError as exc:
+    except (OSError, NotARegularFile) as exc:
         # Unreadable (permissions, vanished mid-run): still a version to record; reading it will say why.
-        return hashlib.sha256(f"unreadable\0{exc.errno}".encode()).hexdigest()
+        return hashlib.sha256(f"unreadable\0{getattr(exc, 'errno', kind)}".encode()).hexdigest()
 
 
 def _entry_size(entry: Path) -> int:
     try:
-        return 0 if entry.is_symlink() else size_bytes(entry)
+        return size_bytes(entry) if _kind(entry) in ("file", "dir") else 0
     except OSError:
         return 0
 
 
 def _entry_format(entry: Path) -> str:
-    if entry.is_dir() and not entry.is_symlink():
+    if _kind(entry) == "dir":
         return "csv"
     return entry.suffix.lower().lstrip(".") or "khong_ro"
 
@@ -282,12 +362,13 @@ def _read_version(config: Config, year: int, entry: Path, version: _Version,
     unit_code, file_format = version.unit_code, version.file_format
     findings: list[_Finding] = []
     try:
-        if entry.is_symlink():
-            # Following a link could read any file on the server into the database.
+        kind = _kind(entry)
+        if kind not in ("file", "dir"):
+            # Following a link could read any file on the server into the database; a pipe blocks forever.
             raise _Rejected([_Finding(
-                "lien_ket_tuong_trung", "critical",
-                "là một liên kết tượng trưng (symlink), không phải tệp thật; tệp không được đọc",
-                fix_vi="Chép chính tệp Excel (không phải lối tắt) vào thư mục bài nộp.",
+                "lien_ket_tuong_trung" if kind == "symlink" else "khong_phai_tep_thuong", "critical",
+                not_regular_reason(kind),
+                fix_vi="Chép chính tệp Excel (không phải lối tắt hay liên kết) vào thư mục bài nộp.",
             )])
         if file_format == "csv" and not entry.is_dir():
             raise _Rejected([_Finding(
@@ -319,7 +400,7 @@ def _read_version(config: Config, year: int, entry: Path, version: _Version,
         findings.extend(_sheet_warnings(sheets))
         _check_structure(config, year, unit_code, sheets)
         findings.extend(_problem_cells(sheets))
-        version.staged = _stage(year, unit_code, sheets, findings)
+        version.staged = _stage(config, year, unit_code, sheets, findings)
     except _Rejected as rejected:
         version.reject(rejected.findings)
         return
@@ -460,12 +541,22 @@ def _contract_sheets(book: Workbook) -> dict[str, _Table]:
     return tables
 
 
+def _info_fields(info: _Table) -> dict[str, list[tuple[int, object]]]:
+    """thong_tin's rows by field name (invisible characters ignored): {name: [(row_number, value), ...]}."""
+    fields: dict[str, list[tuple[int, object]]] = {}
+    for row_number, values in info.records():
+        key = clean_text(cell_text(values["truong"]))[0].strip().lower()
+        fields.setdefault(key, []).append((row_number, values["gia_tri"]))
+    return fields
+
+
+# A second row for these would silently decide whose submission it is, or for which year.
+_IDENTITY_FIELDS = ("ma_don_vi", "nam")
+
+
 def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str, _Table]) -> None:
     info = tables["thong_tin"]
-    fields = {}
-    for row_number, values in info.records():
-        key = cell_text(values["truong"]).strip().lower()
-        fields.setdefault(key, (row_number, values["gia_tri"]))
+    fields = {key: rows[0] for key, rows in _info_fields(info).items()}
     findings = []
 
     def place(key: str) -> dict:
@@ -473,14 +564,24 @@ def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str
         return dict(sheet_name=info.sheet.name, row_number=row_number, column_name="gia_tri",
                     column_number=info.columns["gia_tri"] + 1)
 
-    declared_unit = cell_text(fields.get("ma_don_vi", (None, None))[1]).strip().upper()
+    for key, rows in _info_fields(info).items():
+        if key in _IDENTITY_FIELDS and len(rows) > 1:
+            shown = "; ".join(f"dòng {r}: “{visible(cell_text(v))}”" for r, v in rows)
+            findings.append(_Finding(
+                "trung_truong", "critical",
+                f"sheet thong_tin có {len(rows)} dòng “{key}” ({shown}); không biết dòng nào đúng",
+                sheet_name=info.sheet.name, row_number=rows[1][0], column_name="truong",
+                column_number=info.columns["truong"] + 1, observed_value=key,
+                fix_vi=f"Xoá dòng “{key}” thừa, chỉ giữ một dòng.",
+            ))
+    declared_unit = clean_text(cell_text(fields.get("ma_don_vi", (None, None))[1]))[0].strip().upper()
     if not declared_unit:
         findings.append(_Finding("thieu_ma_don_vi", "critical", "sheet thong_tin không có dòng “ma_don_vi”",
                                  **place("ma_don_vi"), fix_vi="Thêm dòng ma_don_vi với mã đơn vị của mình."))
     elif declared_unit != unit_code:
         findings.append(_Finding(
             "ma_don_vi_khong_khop", "critical",
-            f"mã đơn vị ghi trong tệp là “{declared_unit}” nhưng tên tệp là “{unit_code}”",
+            f"mã đơn vị ghi trong tệp là “{visible(declared_unit)}” nhưng tên tệp là “{visible(unit_code)}”",
             **place("ma_don_vi"), observed_value=declared_unit,
             fix_vi="Sửa mã đơn vị hoặc đặt lại tên tệp cho trùng với mã đơn vị của mình.",
         ))
@@ -492,7 +593,7 @@ def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str
     if not year_ok:
         findings.append(_Finding(
             "nam_khong_khop", "critical",
-            f"năm ghi trong tệp là “{cell_text(declared_year)}” nhưng tệp nằm trong thư mục năm {year}",
+            f"năm ghi trong tệp là “{visible(cell_text(declared_year))}” nhưng tệp nằm trong thư mục năm {year}",
             **place("nam"), observed_value=cell_text(declared_year),
             fix_vi=f"Ghi đúng năm báo cáo {year} ở dòng “nam”, hoặc nộp tệp vào đúng năm.",
         ))
@@ -500,7 +601,7 @@ def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str
     if unit is None or not unit.expected_in(year):
         findings.append(_Finding(
             "don_vi_khong_co_trong_danh_muc", "critical",
-            f"mã đơn vị “{unit_code}” không có trong danh mục đơn vị báo cáo năm {year}",
+            f"mã đơn vị “{visible(unit_code)}” không có trong danh mục đơn vị báo cáo năm {year}",
             observed_value=unit_code,
             fix_vi="Kiểm tra tên tệp: phải là mã đơn vị được giao (ví dụ TTT.xlsx); liên hệ Phòng Nội vụ nếu đơn vị mới.",
         ))
@@ -508,8 +609,24 @@ def _check_structure(config: Config, year: int, unit_code: str, tables: dict[str
         raise _Rejected(findings)
 
 
-def _stage(year: int, unit_code: str, tables: dict[str, _Table], findings: list[_Finding]) -> _Staged:
-    """The typed staging rows of one file; unreadable values become findings (appended to `findings`)."""
+# The largest magnitude a value of each type can plausibly have (above it: a typing or export error,
+# and sums that overflow to inf). Percent and flag ranges are validation's (0–100, 1/0). An indicator
+# may set its own `min`/`max` in indicators.yaml.
+PLAUSIBLE = {"count": (None, 1e9), "amount": (None, 1e12), "index": (None, 1e6), "growth": (-100.0, 1e4)}
+
+
+def plausible_range(indicator) -> tuple[float | None, float | None]:
+    low, high = PLAUSIBLE.get(indicator.value_type, (None, None))
+    own_low, own_high = getattr(indicator, "min_value", None), getattr(indicator, "max_value", None)
+    return (own_low if own_low is not None else low), (own_high if own_high is not None else high)
+
+
+def _stage(config: Config, year: int, unit_code: str, tables: dict[str, _Table], findings: list[_Finding]) -> _Staged:
+    """The typed rows of one file; unreadable values become findings (appended to `findings`).
+
+    Text is staged without control, bidi-override and zero-width characters, and narrative and notes
+    without ID or phone numbers; each removal is a warning naming the cell (raw_cell keeps the original).
+    """
     def bad(check: str, severity: str, table: _Table, row_number: int, column: str, value, error: CellError, fix: str):
         if isinstance(value, ProblemCell):
             return  # already a finding of its own (_problem_cells)
@@ -518,10 +635,34 @@ def _stage(year: int, unit_code: str, tables: dict[str, _Table], findings: list[
             column_number=table.columns[column] + 1, column_name=column, observed_value=cell_text(value), fix_vi=fix,
         ))
 
+    def text(table: _Table, row_number: int, column: str, value, *, personal: bool = False) -> str | None:
+        raw = cell_text(value).strip()
+        cleaned, removed = clean_text(raw)
+        if not (removed or personal):
+            return cleaned or None  # the hot path: 100,000 award rows are 500,000 calls
+        where = dict(sheet_name=table.sheet.name, row_number=row_number, column_name=column,
+                     column_number=table.columns[column] + 1)
+        if removed:
+            shown = redact_personal(raw)[0] if personal else raw  # a finding never quotes an ID number
+            findings.append(_Finding(
+                "ky_tu_an", "warning",
+                f"ô có ký tự ẩn {', '.join(removed)} (thường do dán từ Word hoặc trang web); ký tự này đã được "
+                "bỏ khỏi số liệu", observed_value=visible(shown)[:200], **where,
+                fix_vi="Gõ lại nội dung ô, hoặc dán dạng chữ thuần (Dán đặc biệt → Chỉ giữ chữ).",
+            ))
+        if personal:
+            cleaned, kinds = redact_personal(cleaned)
+            if kinds:
+                findings.append(_Finding(
+                    "thong_tin_ca_nhan", "warning",
+                    f"ô có {' và '.join(kinds)} của cá nhân; số này đã được xoá khỏi số liệu đưa vào báo cáo",
+                    observed_value=cleaned[:200], **where,
+                    fix_vi="Không ghi số CCCD/CMND hay số điện thoại vào báo cáo; hãy xoá trong tệp gốc.",
+                ))
+        return cleaned.strip() or None
+
     info = tables["thong_tin"]
-    fields = {}
-    for row_number, values in info.records():
-        fields.setdefault(cell_text(values["truong"]).strip().lower(), (row_number, values["gia_tri"]))
+    fields = {key: rows[0] for key, rows in _info_fields(info).items()}
     ngay_lap = None
     if "ngay_lap" in fields and not is_blank(fields["ngay_lap"][1]):
         try:
@@ -530,32 +671,38 @@ def _stage(year: int, unit_code: str, tables: dict[str, _Table], findings: list[
             bad("ngay_khong_hop_le", "warning", info, fields["ngay_lap"][0], "gia_tri", fields["ngay_lap"][1], exc,
                 "Ghi ngày lập dạng 15/12/2020.")
 
-    def text(key: str) -> str | None:
-        return (cell_text(fields[key][1]).strip() or None) if key in fields else None
+    def field(key: str) -> str | None:
+        return text(info, fields[key][0], "gia_tri", fields[key][1]) if key in fields else None
 
-    submission = (text("ten_don_vi"), text("nguoi_lap"), ngay_lap)
+    submission = (field("ten_don_vi"), field("nguoi_lap"), ngay_lap)
 
     indicators = []
     table = tables["chi_tieu"]
-    for row_number, values in table.records():
-        code = cell_text(values["ma_chi_tieu"]).strip().lower() or None
+    records = list(table.records())
+    # DESIGN "Numbers": once one text number of the sheet uses "." as the decimal mark, a value that
+    # reads either way is an error; the first such cell is named in that message.
+    decimal_point = next((f"ô {column_letter(table.columns['gia_tri'] + 1)}{r} “{v.strip()}”"
+                          for r, values in records if uses_decimal_point(v := values["gia_tri"])), None)
+    for row_number, values in records:
+        code = (text(table, row_number, "ma_chi_tieu", values["ma_chi_tieu"]) or "").lower() or None
         raw_value = values["gia_tri"]
         if code and is_blank(raw_value):
             continue  # a code left without a value is not reported; validation warns of what is missing
-        number = None
+        number, shown = None, cell_text(raw_value)
         try:
-            number = parse_number(raw_value)
+            number, shown = _indicator_value(raw_value, config.indicator(code) if code else None, code, decimal_point)
         except CellError as exc:
-            bad("gia_tri_khong_phai_so", "critical", table, row_number, "gia_tri", raw_value, exc,
-                "Nhập số theo kiểu Việt Nam: 2.780 (hàng nghìn) hoặc 4,97 (thập phân).")
-        indicators.append((code, number, cell_text(raw_value),
-                           cell_text(values.get("ghi_chu")).strip() or None, table.sheet.name, row_number))
+            bad(getattr(exc, "check", "gia_tri_khong_phai_so"), "critical", table, row_number, "gia_tri", raw_value,
+                exc, getattr(exc, "fix", "Nhập số theo kiểu Việt Nam: 2.780 (hàng nghìn) hoặc 4,97 (thập phân)."))
+        indicators.append((code, number, visible(shown),
+                           text(table, row_number, "ghi_chu", values.get("ghi_chu"), personal=True)
+                           if "ghi_chu" in table.columns else None, table.sheet.name, row_number))
 
     awards = []
     table = tables["khen_thuong"]
     for row_number, values in table.records():
-        hinh_thuc_text = cell_text(values["hinh_thuc"]).strip()
-        doi_tuong_text = cell_text(values["doi_tuong"]).strip()
+        hinh_thuc_text = text(table, row_number, "hinh_thuc", values["hinh_thuc"]) or ""
+        doi_tuong_text = text(table, row_number, "doi_tuong", values["doi_tuong"]) or ""
         decided_on = None
         if not is_blank(values["ngay_quyet_dinh"]):
             try:
@@ -563,19 +710,58 @@ def _stage(year: int, unit_code: str, tables: dict[str, _Table], findings: list[
             except CellError as exc:
                 bad("ngay_khong_hop_le", "critical", table, row_number, "ngay_quyet_dinh",
                     values["ngay_quyet_dinh"], exc, "Ghi ngày quyết định dạng 15/12/2020.")
-        awards.append((hinh_thuc_code(hinh_thuc_text),
-                       doi_tuong_code(doi_tuong_text), hinh_thuc_text, doi_tuong_text,
-                       cell_text(values["ten"]).strip() or None, cell_text(values["so_quyet_dinh"]).strip() or None,
-                       decided_on, cell_text(values.get("ghi_chu")).strip() or None, table.sheet.name, row_number))
+        awards.append((hinh_thuc_code(hinh_thuc_text), doi_tuong_code(doi_tuong_text), hinh_thuc_text,
+                       doi_tuong_text, text(table, row_number, "ten", values["ten"]),
+                       text(table, row_number, "so_quyet_dinh", values["so_quyet_dinh"]), decided_on,
+                       text(table, row_number, "ghi_chu", values.get("ghi_chu"), personal=True)
+                       if "ghi_chu" in table.columns else None, table.sheet.name, row_number))
 
     narrative = []
     table = tables.get("noi_dung")
     if table is not None:
         for row_number, values in table.records():
-            narrative.append((cell_text(values["muc"]).strip() or None,
-                              cell_text(values["noi_dung"]).strip() or None, table.sheet.name, row_number))
+            narrative.append((text(table, row_number, "muc", values["muc"]),
+                              text(table, row_number, "noi_dung", values["noi_dung"], personal=True),
+                              table.sheet.name, row_number))
 
     return _Staged(submission, indicators, awards, narrative)
+
+
+class _PercentOfAnotherKind(CellError):
+    check, fix = "dinh_dang_phan_tram", "Bỏ định dạng phần trăm của ô (Format Cells → Number) và nhập đúng số."
+
+
+class _Implausible(CellError):
+    check, fix = "gia_tri_bat_thuong", "Kiểm tra lại số (thừa chữ số, nhầm đơn vị) rồi gửi lại."
+
+
+def _indicator_value(value: object, indicator, code: str | None, decimal_point: str | None) -> tuple[float, str]:
+    """(number, its text for gia_tri_text) of a chi_tieu value, or a CellError saying what is wrong."""
+    number, shown = parse_number(value, decimal_point=decimal_point), cell_text(value)
+    if isinstance(value, PercentCell):
+        # A percent-formatted cell means what Excel shows (0.12 → 12), for a percent or growth indicator.
+        number = value.shown
+        if indicator is None or indicator.value_type not in ("percent", "growth"):
+            raise _PercentOfAnotherKind(
+                f"ô được định dạng phần trăm (Excel hiển thị {_short(number)}%), nhưng chỉ tiêu “{code}” không "
+                f"phải tỷ lệ phần trăm nên không biết giá trị là {_short(float(value))} hay {_short(number)}")
+        shown = f"{cell_text(number)}%"
+    low, high = plausible_range(indicator) if indicator is not None else (None, None)
+    if (high is not None and number > high) or (low is not None and number < low):
+        limits = " và ".join(f"{word} {_short(b)}" for word, b in (("ít nhất", low), ("nhiều nhất", high))
+                             if b is not None)
+        raise _Implausible(
+            f"giá trị {_short(number)} của chỉ tiêu “{indicator.code}” không thể là số liệu thật (hợp lý là {limits}); "
+            "có thể gõ thừa chữ số hoặc nhầm đơn vị")
+    return number, shown
+
+
+def _short(number: float) -> str:
+    """A number for a clerk's message: Vietnamese marks (1.000.000.000; 0,05), huge ones as 1e+308."""
+    if abs(number) >= 1e15:
+        return f"{number:.3g}"
+    text = format_number(number, 6)
+    return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -587,13 +773,17 @@ def _write(con, year: int, run_id: str, plans: list[_Plan]) -> None:
     try:
         _write_transaction(con, year, run_id, plans)
         return
-    except Exception:
-        pass  # rolled back, nothing of it is in: write each unit on its own so one bad unit cannot stop the year
+    except Exception as exc:
+        if storage_reason(exc):
+            raise  # no unit is to blame for a full or read-only disk
+        # rolled back, nothing of it is in: write each unit on its own so one bad unit cannot stop the year
     for plan in plans:
         try:
             _write_transaction(con, year, run_id, [plan])
             continue
         except Exception as exc:
+            if storage_reason(exc):
+                raise
             plan.fail(exc)  # the database refused something of this unit: record it as our fault, cells kept
         try:
             _write_transaction(con, year, run_id, [plan])
@@ -700,13 +890,14 @@ def _store_findings(con, run_id: str, year: int, ids: list[int], versions: list[
         "unit_code": [v.unit_code for _, v, _ in rows],
         "file_version_id": [i for i, _, _ in rows],
         "source_path": [v.source_path for _, v, _ in rows],
-        "sheet_name": [f.sheet_name for _, _, f in rows],
+        "sheet_name": [f.sheet_name and visible(f.sheet_name) for _, _, f in rows],
         "row_number": [f.row_number for _, _, f in rows],
         "column_name": [f.column_name for _, _, f in rows],
         "cell_ref": [f"{column_letter(f.column_number)}{f.row_number}" if f.column_number and f.row_number else None
                      for _, _, f in rows],
-        "observed_value": [f.observed_value for _, _, f in rows],
-        "message_vi": [_with_place(v.source_path, f) for _, v, f in rows],
+        # Never a control character: findings are written into the units' feedback workbooks.
+        "observed_value": [f.observed_value and visible(f.observed_value) for _, _, f in rows],
+        "message_vi": [visible(_with_place(v.source_path, f)) for _, v, f in rows],
         "fix_vi": [f.fix_vi for _, _, f in rows],
     })
 

@@ -11,8 +11,19 @@ from pathlib import Path
 import openpyxl
 import python_calamine as calamine
 
-from tasks.parsing import ProblemCell
-from tasks.safety import MAX_FILE_BYTES, NotAZip, UnsafeWorkbook, scan_xlsx
+from tasks.parsing import PercentCell, ProblemCell, visible
+from tasks.safety import (
+    NotARegularFile,
+    NotAZip,
+    SheetScan,
+    UnsafeWorkbook,
+    ZipScan,
+    column_letter,
+    file_kind,
+    open_regular_file,
+    read_regular_file,
+    scan_xlsx,
+)
 
 # Header names of each sheet of the contract (DESIGN.md, "Submissions").
 SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -43,92 +54,142 @@ class Workbook:
     ignored: list[str] = field(default_factory=list)  # files of a CSV folder that are not sheets
 
 
+def _parts(path: Path) -> list[Path]:
+    """The plain files of a CSV folder, in name order (links, pipes and sub-folders are not parts)."""
+    return sorted(p for p in path.iterdir() if entry_kind(p) == "file")
+
+
+def entry_kind(path: Path) -> str:
+    """What a submission entry is, without following it: file | dir | symlink | hardlink | fifo | device | other."""
+    return file_kind(path.lstat())
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file, or of a CSV folder's sheets (names and bytes, in name order)."""
     digest = hashlib.sha256()
-    if path.is_dir():
-        for part in sorted(p for p in path.iterdir() if p.is_file()):
+    if entry_kind(path) == "dir":
+        for part in _parts(path):
             digest.update(part.name.encode("utf-8") + b"\0")
-            digest.update(part.read_bytes())
+            with open_regular_file(part) as fh:
+                digest.update(fh.read())
             digest.update(b"\0")
     else:
-        with path.open("rb") as fh:
+        with open_regular_file(path) as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
 
 
 def size_bytes(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
-    return path.stat().st_size
+    if entry_kind(path) == "dir":
+        return sum(p.lstat().st_size for p in _parts(path))
+    return path.lstat().st_size
 
 
 def read_submission(path: Path) -> Workbook:
     """Every sheet of an xlsx file or CSV folder, cell values as the reader gives them."""
-    if path.is_dir():
+    if entry_kind(path) == "dir":
         return _read_csv_folder(path)
-    return _read_xlsx(path)
+    try:
+        data = read_regular_file(path)
+    except (NotARegularFile, UnsafeWorkbook) as exc:
+        raise ReadError(str(exc)) from None
+    return _read_xlsx(data)
 
 
-def _read_xlsx(path: Path) -> Workbook:
-    if path.stat().st_size == 0:
+# python-calamine allocates every cell from A1 to the farthest cell holding a value (32 bytes each,
+# then a Python object each): one cell at XFD1048576 asks for 512 GiB and aborts the process.
+# A submission needs a few thousand cells; 100,000 award rows of 6 columns are 600,000.
+MAX_SHEET_CELLS = 2_000_000
+
+
+def _read_xlsx(data: bytes) -> Workbook:
+    if not data:
         raise ReadError("tệp rỗng (0 byte); hãy gửi lại tệp Excel đã điền")
     try:
-        scan = scan_xlsx(path)
+        scan = scan_xlsx(data)
     except UnsafeWorkbook as exc:
         raise ReadError(str(exc)) from None
     except NotAZip as exc:
-        with path.open("rb") as fh:
-            if fh.read(8) == _OLE_MAGIC:
-                # Excel stores an encrypted xlsx, and every old .xls, in this container instead of a zip.
-                raise ReadError("tệp Excel có đặt mật khẩu, hoặc là tệp Excel 97-2003 (.xls) đổi tên thành .xlsx; "
-                                "hãy bỏ mật khẩu và lưu lại dạng Excel Workbook (.xlsx) rồi gửi lại") from None
+        if data[:8] == _OLE_MAGIC:
+            # Excel stores an encrypted xlsx, and every old .xls, in this container instead of a zip.
+            raise ReadError("tệp Excel có đặt mật khẩu, hoặc là tệp Excel 97-2003 (.xls) đổi tên thành .xlsx; "
+                            "hãy bỏ mật khẩu và lưu lại dạng Excel Workbook (.xlsx) rồi gửi lại") from None
         raise ReadError(_CORRUPT + f" ({exc})") from None
+    sheet = scan.largest
+    if sheet is not None and sheet.area > MAX_SHEET_CELLS:
+        raise ReadError(
+            f"sheet “{visible(sheet.name)}” có dữ liệu ở ô {sheet.far_cell}, xa ngoài vùng số liệu (vùng từ A1 "
+            f"tới ô đó là {_grouped(sheet.area)} ô, tối đa {_grouped(MAX_SHEET_CELLS)} ô); hãy xoá các ô thừa ở "
+            "cuối sheet (chọn các dòng, cột trống phía sau số liệu → Delete), lưu lại rồi gửi lại"
+        )
     try:
-        wb = calamine.CalamineWorkbook.from_path(str(path))
+        wb = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         book = Workbook()
         for meta in wb.sheets_metadata:
-            rows = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            rows = [list(r) for r in wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)]
+            _mark_percent_cells(rows, scan.sheets.get(meta.name))
             book.sheets[meta.name] = Sheet(
                 name=meta.name,
-                rows=[list(r) for r in rows],
+                rows=rows,
                 hidden=meta.visible != calamine.SheetVisibleEnum.Visible,
             )
     except calamine.PasswordError:
         raise ReadError("tệp Excel có đặt mật khẩu; hãy bỏ mật khẩu rồi gửi lại") from None
     except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError, OSError) as exc:
         raise ReadError(_CORRUPT + f" ({type(exc).__name__})") from None
-    if scan.members_with_formulas:
-        _mark_formula_cells(path, book, set(scan.members_with_formulas))
+    except BaseException as exc:
+        # python-calamine panics (pyo3 PanicException, a BaseException) on some cells, e.g. a number
+        # too large for the date format it is shown in: one unit's file must not stop the year.
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise ReadError(_ODD_CELL + f" ({type(exc).__name__}: {str(exc)[:80]})") from None
+    if scan.sheets_with_formulas:
+        _mark_formula_cells(data, book, scan)
     return book
 
 
+def _grouped(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def _mark_percent_cells(rows: list[list], scan: SheetScan | None) -> None:
+    """A number shown as a percent keeps that meaning: 0.12 formatted "0%" becomes PercentCell(0.12)."""
+    for r, c in scan.percent_cells if scan else ():
+        if r < len(rows) and c < len(rows[r]):
+            value = rows[r][c]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                rows[r][c] = PercentCell(value)
+
+
+_ODD_CELL = ("không đọc được tệp Excel: có ô mà chương trình đọc không hiểu (thường là một số quá lớn hoặc âm "
+             "được định dạng ngày giờ); hãy tìm ô đó, bỏ định dạng ngày hoặc sửa số, lưu lại rồi gửi lại")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CORRUPT = ("không mở được tệp Excel (.xlsx): tệp bị hỏng, bị cắt ngắn hoặc không phải tệp Excel; "
             "hãy mở lại bằng Excel, lưu dạng .xlsx và gửi lại")
 
 
-def _mark_formula_cells(path: Path, book: Workbook, members: set[str]) -> None:
+def _mark_formula_cells(data: bytes, book: Workbook, scan: ZipScan) -> None:
     """Put a ProblemCell where calamine saw '' but the sheet holds an error or an uncalculated formula."""
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # calamine read it; a second opinion failing must not lose the file
         return
     try:
-        _mark_sheets(wb, book, members)
+        _mark_sheets(wb, book, scan)
     except Exception:  # damaged beyond what calamine noticed: keep calamine's reading of the cells
         pass
     finally:
         wb.close()
 
 
-def _mark_sheets(wb, book: Workbook, members: set[str]) -> None:
+def _mark_sheets(wb, book: Workbook, scan: ZipScan) -> None:
     for ws in wb.worksheets:
-        sheet = book.sheets.get(ws.title)
-        if sheet is None or getattr(ws, "_worksheet_path", None) not in members:
+        sheet, found = book.sheets.get(ws.title), scan.sheets.get(ws.title)
+        if sheet is None or found is None or not found.has_formulas:
             continue
-        for row in ws.iter_rows():
+        # Bounded by the cells really there: openpyxl pads every row to the sheet's declared size.
+        for row in ws.iter_rows(max_row=found.max_row, max_col=found.max_column):
             for cell in row:
                 if cell.data_type not in ("f", "e") or cell.value is None:
                     continue
@@ -147,13 +208,13 @@ def _mark_sheets(wb, book: Workbook, members: set[str]) -> None:
 def _read_csv_folder(path: Path) -> Workbook:
     book = Workbook()
     for part in sorted(path.iterdir()):
-        if part.is_symlink() or not part.is_file() or part.suffix.lower() != ".csv":
+        if entry_kind(part) != "file" or part.suffix.lower() != ".csv":
             book.ignored.append(part.name)
             continue
-        if part.stat().st_size > MAX_FILE_BYTES:
-            raise ReadError(f"tệp {part.name} quá lớn ({part.stat().st_size / 1024 / 1024:.1f} MB; "
-                            f"tối đa {MAX_FILE_BYTES // 1024 // 1024} MB)")
-        raw = part.read_bytes()
+        try:
+            raw = read_regular_file(part)
+        except (NotARegularFile, UnsafeWorkbook) as exc:
+            raise ReadError(f"tệp {part.name} {exc}") from None
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -161,11 +222,18 @@ def _read_csv_folder(path: Path) -> Workbook:
                 f"tệp {part.name} không phải mã UTF-8 (có thể là Windows-1258 hoặc TCVN3), "
                 f"lỗi ở byte thứ {exc.start + 1}; hãy lưu lại bằng “CSV UTF-8” rồi gửi lại"
             ) from None
+        first_line = text.split("\n", 1)[0]
+        if ";" in first_line and "," not in first_line:
+            raise ReadError(
+                f"tệp {part.name} dùng dấu ';' để ngăn cách các cột (dòng tiêu đề “{visible(first_line[:60])}”), "
+                "không phải dấu ','; hãy lưu lại bằng “CSV UTF-8 (Comma delimited)”, hoặc gửi tệp .xlsx"
+            )
+        # strict: an unclosed quote must be an error, not a field that silently swallows the rest.
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:
-            # strict: an unclosed quote must be an error, not a field that silently swallows the rest.
-            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+            rows = list(reader)
         except csv.Error as exc:
-            raise ReadError(f"tệp {part.name} không đúng định dạng CSV ({exc})") from None
+            raise ReadError(_csv_error(part.name, reader.line_num, exc)) from None
         if part.stem in book.sheets:
             raise ReadError(f"thư mục có hai tệp cho cùng sheet “{part.stem}”; hãy giữ lại một tệp")
         book.sheets[part.stem] = Sheet(name=part.stem, rows=rows)
@@ -174,13 +242,18 @@ def _read_csv_folder(path: Path) -> Workbook:
     return book
 
 
-def column_letter(number: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def _csv_error(name: str, line: int, exc: csv.Error) -> str:
+    """The csv module's English error as a Vietnamese one-liner naming the file and line."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        limit = _grouped(csv.field_size_limit())
+        return (f"tệp {name}, dòng {line}: có một ô dài hơn {limit} ký tự (thường do thiếu dấu ngoặc kép đóng, "
+                "hoặc dán nhầm cả một văn bản); hãy kiểm tra dòng đó rồi lưu lại")
+    if "unexpected end of data" in text or "EOF" in text:
+        return (f"tệp {name}, dòng {line}: có dấu ngoặc kép (\") mở mà không đóng; hãy sửa dòng đó "
+                "hoặc lưu lại bằng Excel dạng “CSV UTF-8”")
+    return (f"tệp {name}, dòng {line}: không đúng định dạng CSV (dấu ngoặc kép đặt sai chỗ); "
+            "hãy lưu lại bằng Excel dạng “CSV UTF-8”")
 
 
 def is_blank(value: object) -> bool:

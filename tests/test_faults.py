@@ -227,10 +227,10 @@ def test_a_fault_in_our_code_on_one_file_is_recorded_and_the_year_goes_on(tmp_pa
         write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
     real_stage = ingest._stage
 
-    def stage_with_a_bug(year, unit_code, *args):
+    def stage_with_a_bug(config, year, unit_code, *args):
         if unit_code == "TTT":
             raise ZeroDivisionError("division by zero")
-        return real_stage(year, unit_code, *args)
+        return real_stage(config, year, unit_code, *args)
 
     monkeypatch.setattr(ingest, "_stage", stage_with_a_bug)
     summary = ingest.ingest_year(load_config(), subs, YEAR, db)
@@ -293,8 +293,8 @@ def test_a_unit_the_database_refuses_is_recorded_and_the_year_goes_on(tmp_path, 
         write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
     real_stage = ingest._stage
 
-    def stage_with_a_row_number_no_integer_holds(year, unit_code, *args):
-        staged = real_stage(year, unit_code, *args)
+    def stage_with_a_row_number_no_integer_holds(config, year, unit_code, *args):
+        staged = real_stage(config, year, unit_code, *args)
         if unit_code == "TP1":  # the bug only shows when DuckDB casts the row: phase 1 cannot see it
             staged.indicators = [row[:-1] + (2**40,) for row in staged.indicators]
         return staged
@@ -315,3 +315,34 @@ def test_a_unit_the_database_refuses_is_recorded_and_the_year_goes_on(tmp_path, 
         (message,) = con.execute("select message_vi from finding where unit_code = 'TP1' "
                                  "and check_code = 'loi_khi_nhap'").fetchone()
     assert message.startswith("Tệp 2020/TP1.xlsx") and "ConversionException" in message  # the real error, named
+
+
+def test_a_rust_panic_in_a_reader_library_costs_only_that_unit(tmp_path, monkeypatch):
+    """pyo3's PanicException is a BaseException: `except Exception` let it stop the whole year."""
+    import python_calamine
+
+    import tasks.ingest as ingest
+    from tests.bad_inputs.corpus import formatted
+    from tests.factories import submission, write_xlsx
+
+    formatted(-1e12, "dd/mm/yyyy")(tmp_path)  # python-calamine panics on this cell
+    try:
+        python_calamine.CalamineWorkbook.from_path(str(tmp_path / "TTT.xlsx")).get_sheet_by_name("chi_tieu").to_python()
+    except BaseException as exc:  # noqa: BLE001
+        panic = type(exc)
+    assert not issubclass(panic, Exception)
+    subs, db = tmp_path / "subs", tmp_path / "t.duckdb"
+    for unit in ("TTT", "TP1"):
+        write_xlsx(subs / str(YEAR) / f"{unit}.xlsx", submission(unit, YEAR, {"so_ho": 100}))
+    real_stage = ingest._stage
+
+    def stage_that_panics(config, year, unit_code, *args):
+        if unit_code == "TTT":
+            raise panic("TimeDelta::milliseconds out of bounds")
+        return real_stage(config, year, unit_code, *args)
+
+    monkeypatch.setattr(ingest, "_stage", stage_that_panics)
+    summary = ingest.ingest_year(load_config(), subs, YEAR, db)
+
+    assert [(f.unit_code, f.status) for f in summary.files] == [("TP1", "accepted"), ("TTT", "rejected")]
+    assert "PanicException" in next(f.reason_vi for f in summary.files if f.unit_code == "TTT")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
 import unicodedata
 import zipfile
 
 import duckdb
 import pytest
 
-from tasks.config import load_config
-from tasks.ingest import ingest_year
+import tasks.ingest as ingest_module
+from tasks.config import ConfigError, load_config
+from tasks.ingest import StorageError, SubmissionsError, YearFolderError, ingest_year, plausible_range
 from tests.factories import submission, write_csv_folder, write_xlsx
 
 YEAR = 2020
@@ -140,7 +143,8 @@ REJECTED = [
     ("unit mismatch", _with_info("ma_don_vi", "TP1"), "ma_don_vi_khong_khop", "thong_tin", "B2"),
     ("year mismatch", _with_info("nam", 2019), "nam_khong_khop", "thong_tin", "B4"),
     ("csv in windows-1258", _csv_1258, "tep_khong_doc_duoc", None, None),
-    ("ambiguous decimal point", _sheets(chi_tieu=[["ma_chi_tieu", "gia_tri"], ["so_ho", "1.5"]]),
+    ("either way beside a decimal point", _sheets(chi_tieu=[["ma_chi_tieu", "gia_tri"], ["so_ho", "1.234"],
+                                                            ["dan_so", "707.2"]]),
      "gia_tri_khong_phai_so", "chi_tieu", "B2"),
     ("impossible date", _sheets(khen_thuong=[["hinh_thuc", "doi_tuong", "ten", "so_quyet_dinh", "ngay_quyet_dinh"],
                                              ["giay_khen", "ca_nhan", "A", "1/QĐ", "31/02/2020"]]),
@@ -219,3 +223,93 @@ def test_nfd_and_upper_case_labels_are_recognised(tmp_path, config):
 
     assert _rows(db, "select hinh_thuc, doi_tuong, hinh_thuc_text from stg_award order by row_number") == [
         ("chien_si_thi_dua_co_so", "ca_nhan", label), (None, "tap_the", "Bằng khen")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14: the year cannot be ingested at all — a typed error with one Vietnamese line, nothing written
+
+
+def test_a_year_path_that_is_a_file_is_refused_instead_of_reporting_every_unit_missing(tmp_path, config):
+    subs, db = tmp_path / "subs", tmp_path / "t.duckdb"
+    subs.mkdir()
+    (subs / str(YEAR)).write_text("không phải thư mục", encoding="utf-8")
+
+    with pytest.raises(YearFolderError, match=r"subs/2020: là một tệp, không phải thư mục năm 2020; hãy tạo"):
+        ingest_year(config, subs, YEAR, db)
+    assert issubclass(YearFolderError, SubmissionsError)  # the CLI's exit-2 error
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("error, words", [
+    (duckdb.IOException("IO Error: Could not write file \"t.duckdb.wal\": No space left on device"),
+     "ổ đĩa đã đầy"),
+    (OSError(errno.EROFS, "Read-only file system", "/mnt/ro/t.duckdb"), "chỉ cho đọc"),
+])
+def test_a_full_or_read_only_disk_is_one_vietnamese_line_and_no_unit_is_blamed(tmp_path, config, monkeypatch,
+                                                                                 error, words):
+    subs, db = tmp_path / "subs", tmp_path / "t.duckdb"
+    write_xlsx(subs / str(YEAR) / "TTT.xlsx", submission("TTT", YEAR, {"so_ho": 100}))
+    ingest_year(config, subs, YEAR, db)  # a first version is in
+    write_xlsx(subs / str(YEAR) / "TTT.xlsx", submission("TTT", YEAR, {"so_ho": 120}))
+    real_insert = ingest_module._insert_columns
+
+    def insert_until_the_disk_is_full(con, table, data):
+        if table == "raw_cell":
+            raise error  # as DuckDB or the OS raise it when the disk fills up mid-write
+        real_insert(con, table, data)
+
+    monkeypatch.setattr(ingest_module, "_insert_columns", insert_until_the_disk_is_full)
+
+    with pytest.raises(StorageError, match=words) as raised:
+        ingest_year(config, subs, YEAR, db)
+
+    assert "\n" not in str(raised.value) and "chạy lại" in str(raised.value)
+    # Rolled back whole: no unit recorded as our fault, the first version still current.
+    assert _rows(db, "select version, status from raw_file_version") == [(1, "accepted")]
+    assert _rows(db, "select count(*) from finding where check_code = 'loi_khi_nhap'") == [(0,)]
+
+
+def test_an_indicator_may_narrow_its_plausible_range_in_the_catalogue(tmp_path):
+    config_dir = shutil.copytree(load_config().config_dir, tmp_path / "config")
+    catalogue = (config_dir / "indicators.yaml").read_text(encoding="utf-8")
+    catalogue = catalogue.replace("{code: so_ap, name: Số ấp,", "{code: so_ap, max: 60, name: Số ấp,")
+    (config_dir / "indicators.yaml").write_text(catalogue, encoding="utf-8")
+    config = load_config(config_dir)
+    assert plausible_range(config.indicator("so_ap")) == (None, 60)
+    assert plausible_range(config.indicator("so_ho")) == (None, 1e9)  # the default of a count
+    subs, db = tmp_path / "subs", tmp_path / "t.duckdb"
+    write_xlsx(subs / str(YEAR) / "TTT.xlsx", submission("TTT", YEAR, {"so_ho": 100, "so_ap": 600}))
+
+    ingest_year(config, subs, YEAR, db)
+
+    assert _rows(db, "select check_code, cell_ref, message_vi like '%nhiều nhất 60%' from finding") == [
+        ("gia_tri_bat_thuong", "B3", True)]
+    assert _rows(db, "select indicator_code, gia_tri from stg_indicator_value order by row_number") == [
+        ("so_ho", 100.0), ("so_ap", None)]
+
+
+@pytest.mark.parametrize("numerator, denominator", [("ty_le_ho_ngheo", "so_ho"), ("so_ho", "so_ho")])
+def test_a_ratio_of_itself_or_of_one_indicator_twice_is_a_config_error(tmp_path, numerator, denominator):
+    config_dir = shutil.copytree(load_config().config_dir, tmp_path / "config")
+    catalogue = (config_dir / "indicators.yaml").read_text(encoding="utf-8").replace(
+        "numerator: so_ho_ngheo, denominator: so_ho}", f"numerator: {numerator}, denominator: {denominator}}}")
+    (config_dir / "indicators.yaml").write_text(catalogue, encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=r"indicators\[ty_le_ho_ngheo\].*three different indicators"):
+        load_config(config_dir)
+
+
+def test_the_command_line_turns_a_year_path_that_is_a_file_into_one_line_and_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / str(YEAR)).write_text("", encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["ingest", "--year", str(YEAR), "--submissions", str(tmp_path / "subs"),
+                                      "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 2
+    assert "là một tệp, không phải thư mục năm 2020" in result.output
+    assert not (tmp_path / "out" / "thidua.duckdb").exists()

@@ -16,6 +16,7 @@ from tasks.parsing import (
     hinh_thuc_code,
     parse_date,
     parse_number,
+    uses_decimal_point,
 )
 
 
@@ -27,10 +28,39 @@ def test_numbers_read_the_vietnamese_way(text, expected):
     assert parse_number(text) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text", ["1.5", "4.97", "1,234.5", "2 780", "abc", "", "12a", "1..2", ",5", "1.2345", True, None])
+@pytest.mark.parametrize("text", ["1,234.5", "1.234,5.6", "2 780", "abc", "", "12a", "1..2", ",5", "1234.567",
+                                  "1.23.456", "2\u00a0780", "1\u200b00", True, None])
 def test_ambiguous_or_non_numbers_are_errors(text):
     with pytest.raises(CellError):
         parse_number(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("707.2", 707.2), ("86000.1", 86000.1), ("10.68", 10.68), ("1.5", 1.5), ("-4.97", -4.97), ("1.2345", 1.2345),
+    ("12.5%", 12.5),
+])
+def test_a_point_that_cannot_group_thousands_is_a_decimal(text, expected):
+    assert parse_number(text) == expected
+    assert uses_decimal_point(text)
+
+
+@pytest.mark.parametrize("text, vietnamese", [("1.234", 1234), ("1,093", 1.093), ("-12.500", -12500), ("999,999", 999.999)])
+def test_either_way_values_are_errors_only_in_a_decimal_point_sheet(text, vietnamese):
+    assert parse_number(text) == vietnamese
+    assert not uses_decimal_point(text)
+    with pytest.raises(CellError, match="ô B7 “707.2”"):
+        parse_number(text, decimal_point="ô B7 “707.2”")
+
+
+@pytest.mark.parametrize("text, expected", [("1.234.567", 1234567), ("1.234,5", 1234.5), ("4,97", 4.97),
+                                            ("1234,567", 1234.567), ("12.5", 12.5)])
+def test_unambiguous_values_read_the_same_in_a_decimal_point_sheet(text, expected):
+    assert parse_number(text, decimal_point="ô B2 “12.5”") == expected
+
+
+def test_invisible_characters_are_named_in_the_message():
+    with pytest.raises(CellError, match=r"“2⟨U\+00A0⟩233” có ký tự ẩn U\+00A0 \(NO-BREAK SPACE\)"):
+        parse_number("2\u00a0233")
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -72,8 +102,8 @@ def test_formatted_vietnamese_numbers_round_trip(whole, cents):
     assert parse_number(grouped) == whole
 
 
-def _babel_reading(value: str) -> float | str:
-    """parse_number as it was before its fast path (pattern gate, then Babel), or "error"."""
+def _babel_reading(value: str, decimal_point: bool = False) -> float | str:
+    """parse_number's rule without its fast path (pattern gate, then Babel), or "error"."""
     import re
 
     from babel.numbers import parse_decimal
@@ -85,15 +115,21 @@ def _babel_reading(value: str) -> float | str:
         text = text[1:].strip()
     if text.endswith("%"):
         text = text[:-1].strip()
-    if not text or not (re.match(r"^\d{1,3}(\.\d{3})+(,\d+)?$", text) or re.match(r"^\d+(,\d+)?$", text)):
+    if decimal_point and re.match(r"^\d{1,3}[.,]\d{3}$", text):
         return "error"
-    number = sign * float(parse_decimal(text, locale="vi", strict=False))
+    if re.match(r"^\d+\.(\d{1,2}|\d{4,})$", text):  # software's decimal point
+        locale = "en"
+    elif re.match(r"^\d{1,3}(\.\d{3})+(,\d+)?$", text) or re.match(r"^\d+(,\d+)?$", text):
+        locale = "vi"
+    else:
+        return "error"
+    number = sign * float(parse_decimal(text, locale=locale, strict=False))
     return "error" if math.isinf(number) else number
 
 
-def _reading(value: str) -> float | str:
+def _reading(value: str, decimal_point: bool = False) -> float | str:
     try:
-        return parse_number(value)
+        return parse_number(value, decimal_point="ô B2 “1.5”" if decimal_point else None)
     except CellError:
         return "error"
 
@@ -105,12 +141,19 @@ COMMON_FORMS = st.builds(
     st.one_of(st.just(""), st.from_regex(r",[0-9]{1,20}", fullmatch=True)),
     st.sampled_from(["", "%", " %"]), st.sampled_from(["", " ", "\u00a0"]),
 )
+DECIMAL_POINT_FORMS = st.builds(
+    lambda sign, whole, point, decimals: f"{sign}{whole}{point}{decimals}",
+    st.sampled_from(["", "-"]), st.integers(min_value=0, max_value=10**20), st.sampled_from([".", ","]),
+    st.from_regex(r"[0-9]{1,6}", fullmatch=True),
+)
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(COMMON_FORMS, st.text(alphabet="0123456789.,+-% \u00a0\u0663\uff13\u0966", max_size=16),
-                 st.from_regex(r"0*[0-9]{1,400}(,[0-9]{1,400})?", fullmatch=True)))
-def test_fast_path_reads_exactly_what_babel_reads(text):
-    """Same float to the last bit (or the same refusal) as the Babel path, leading zeros, huge numbers included."""
-    got, expected = _reading(text), _babel_reading(text)
+@given(st.one_of(COMMON_FORMS, DECIMAL_POINT_FORMS,
+                 st.text(alphabet="0123456789.,+-% \u00a0\u0663\uff13\u0966", max_size=16),
+                 st.from_regex(r"0*[0-9]{1,400}(,[0-9]{1,400})?", fullmatch=True)), st.booleans())
+def test_fast_path_reads_exactly_what_babel_reads(text, decimal_point):
+    """Same float to the last bit (or the same refusal) as the Babel path, leading zeros, huge numbers,
+    decimal points and decimal-point sheets included."""
+    got, expected = _reading(text, decimal_point), _babel_reading(text, decimal_point)
     assert repr(got) == repr(expected)

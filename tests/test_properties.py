@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -69,13 +70,22 @@ def test_numeric_cells_are_taken_as_they_are(value):
 @FAST
 @given(st.text(alphabet="0123456789.,", min_size=1, max_size=12))
 def test_digit_strings_are_never_guessed(text):
-    """Either the one Vietnamese reading or an error: '1.5' and '1,234.5' never become a number."""
+    """Either the one reading of DESIGN "Numbers" or an error: '1,234.5' and '1.2.3' never become a number."""
     try:
         number = parse_number(text)
     except CellError:
         return
-    assert "." not in text or all(len(g) == 3 for g in text.split(",")[0].split(".")[1:])
-    assert number == float(text.replace(".", "").replace(",", "."))
+    if text.count(".") == 1 and "," not in text and len(text.split(".")[1]) != 3:
+        assert number == float(text)  # software's decimal point: "707.2"
+    else:
+        assert "." not in text or all(len(g) == 3 for g in text.split(",")[0].split(".")[1:])
+        assert number == float(text.replace(".", "").replace(",", "."))
+    try:
+        either_way = parse_number(text, decimal_point="ô B2 “707.2”")
+    except CellError:
+        assert re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", text)  # only what reads either way is refused
+    else:
+        assert either_way == number
 
 
 @FAST
@@ -221,3 +231,102 @@ def test_damaged_workbooks_are_read_or_refused_never_crash(valid_xlsx_bytes, dat
             assert str(exc)
         else:
             assert all(isinstance(s.rows, list) for s in book.sheets.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing the reader on generated workbooks: cell types, number formats, positions, characters
+
+_FORMATS = st.sampled_from(["General", "0", "0.00", "0%", "0.0%", '0"%"', "#,##0", "@", "dd/mm/yyyy", "0.00E+00"])
+# openpyxl refuses control characters in a cell, so they are written the way Excel stores them: _x000B_.
+_ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffe\uffff\r"),
+                    max_size=14).map(lambda s: "".join(f"_x{ord(c):04X}_" if ord(c) < 32 and c not in "\t\n" else c
+                                                        for c in s))
+_FUZZ_VALUE = st.one_of(
+    st.none(), _ANY_TEXT, st.sampled_from(["2.780", "4,97", "707.2", "1.234", "12%", "1e308", "2\u00a0233",
+                                           "so\u200b_ho", "079123456789", "=SUM(B2:B3)", "#REF!"]),
+    st.integers(min_value=-10**12, max_value=10**12), st.floats(min_value=-1e307, max_value=1e307),
+    st.booleans(), st.datetimes(min_value=dt.datetime(1901, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+)
+_PLACE = st.tuples(st.one_of(st.integers(1, 40), st.sampled_from([5000, 1048576])),
+                   st.one_of(st.integers(1, 12), st.sampled_from([200, 16384])))
+_CODES = st.sampled_from(["so_ho", "so_ho_ngheo", "dan_so", "ty_le_tre_suy_dinh_duong", "tang_truong_kinh_te",
+                          "dat_chuan_y_te", "kinh_phi_nha_dai_doan_ket", "khong_co"])
+_FUZZ_BOOK = st.fixed_dictionaries({
+    "indicators": st.lists(st.tuples(_CODES, _FUZZ_VALUE, _FORMATS), max_size=6),
+    "cells": st.lists(st.tuples(st.sampled_from(["thong_tin", "chi_tieu", "khen_thuong", "noi_dung"]), _PLACE,
+                                _FUZZ_VALUE, _FORMATS), max_size=6),
+    "narrative": st.lists(_ANY_TEXT, max_size=2),
+})
+
+
+def _write_fuzzed(path: Path, unit: str, book: dict) -> None:
+    """The unit's contract workbook, its chi_tieu rows and extra cells as drawn."""
+    sheets = submission(unit, 2020, {}, awards=[("Giấy khen", "Cá nhân", "Trần Thị B", "12/QĐ", "15/12/2020")],
+                        narrative=[("II.2", text) for text in book["narrative"]])
+    write_xlsx(path, sheets)
+    wb = openpyxl.load_workbook(path)
+    for row, (code, value, number_format) in enumerate(book["indicators"], start=2):
+        wb["chi_tieu"].cell(row, 1, code)
+        _put(wb["chi_tieu"].cell(row, 2), value, number_format)
+    for sheet, (row, column), value, number_format in book["cells"]:
+        _put(wb[sheet].cell(row, column), value, number_format)
+    wb.save(path)
+
+
+def _put(cell, value, number_format: str) -> None:
+    cell.value = value
+    if value == "#REF!":
+        cell.data_type = "e"
+    cell.number_format = number_format
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_FUZZ_BOOK)
+def test_generated_workbooks_are_read_or_refused_never_crash(book):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "TTT.xlsx"
+        _write_fuzzed(path, "TTT", book)
+        try:
+            read = read_submission(path)
+        except ReadError as exc:
+            assert str(exc)
+        else:
+            assert {"thong_tin", "chi_tieu", "khen_thuong"} <= set(read.sheets)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(_FUZZ_BOOK, min_size=3, max_size=3))
+def test_generated_workbooks_go_through_publish_and_render_without_an_unhandled_error(books):
+    """Three communes' generated workbooks, one whole cycle: every stage completes, every unit has a
+    status, every output is written, and no control or bidi character reaches the draft."""
+    from tasks.aggregate import aggregate, write_outputs
+    from tasks.config import load_config
+    from tasks.ingest import ingest_year
+    from tasks.publish import publish_validation
+    from tasks.render import render_report
+    from tasks.validate import validate_year
+
+    config = load_config()
+    with tempfile.TemporaryDirectory() as folder:
+        subs, out = Path(folder) / "subs", Path(folder) / "out"
+        for unit, book in zip(("TTT", "TP1", "TP2"), books):
+            _write_fuzzed(subs / "2020" / f"{unit}.xlsx", unit, book)
+        db = out / "thidua.duckdb"
+        ingest_year(config, subs, 2020, db)
+        validate_year(config, 2020, db)
+        publish_validation(config, 2020, db, out)
+        aggregate(config, 2020, 1, db)
+        write_outputs(config, 2020, 1, db, out)
+        report = render_report(config, 2020, 1, db, out)
+
+        import duckdb
+
+        with duckdb.connect(str(db), read_only=True) as con:
+            statuses = dict(con.execute("select ma_don_vi, trang_thai from submission_status").fetchall())
+        assert {statuses[u] for u in ("TTT", "TP1", "TP2")} <= {"accepted", "rejected"}
+        assert all(p.stat().st_size > 0 for p in report)
+        for p in report:
+            if p.suffix in (".md", ".html"):
+                text = p.read_text(encoding="utf-8")
+                assert not [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t\r"
+                            and c != "\u00ad"], p

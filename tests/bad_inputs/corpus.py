@@ -1,9 +1,16 @@
-"""Small bad submissions for unit TTT: each builder writes into a year folder."""
+"""Small bad submissions for one unit (TTT): each builder writes into a year folder.
+
+Builders read UNIT when they run, not when they are made, so the whole-cycle test can give each
+case its own unit code (`with unit_code("C001"): build(year_dir)`) and run them all as one year.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +18,17 @@ import openpyxl
 from tests.factories import submission, write_csv_folder, write_xlsx
 
 UNIT, YEAR = "TTT", 2020
+
+
+@contextmanager
+def unit_code(code: str):
+    """Builders run inside write their files for unit `code` instead of TTT."""
+    global UNIT
+    saved, UNIT = UNIT, code
+    try:
+        yield
+    finally:
+        UNIT = saved
 AWARD_HEADER = ["hinh_thuc", "doi_tuong", "ten", "so_quyet_dinh", "ngay_quyet_dinh", "ghi_chu"]
 
 
@@ -19,7 +37,7 @@ def base(**indicators) -> dict[str, list[list]]:
                       awards=[("Giấy khen", "Cá nhân", "Trần Thị B", "12/QĐ-UBND", "15/12/2020")])
 
 
-def xlsx(sheets: dict | None = None, name: str = f"{UNIT}.xlsx", **changes):
+def xlsx(sheets: dict | None = None, name: str | None = None, **changes):
     """A workbook from base() with whole sheets replaced (None drops one)."""
     def build(year_dir: Path) -> None:
         book = dict(sheets or base())
@@ -28,11 +46,11 @@ def xlsx(sheets: dict | None = None, name: str = f"{UNIT}.xlsx", **changes):
                 book.pop(key)
             else:
                 book[key] = value
-        write_xlsx(year_dir / name, book)
+        write_xlsx(year_dir / (name or f"{UNIT}.xlsx"), book)
     return build
 
 
-def chi_tieu_value(value, name: str = f"{UNIT}.xlsx"):
+def chi_tieu_value(value, name: str | None = None):
     return xlsx(name=name, chi_tieu=[["ma_chi_tieu", "gia_tri", "ghi_chu"], ["so_ho", value, None]])
 
 
@@ -52,10 +70,10 @@ def info(field, value):
     return build
 
 
-def edited(mutate, name: str = f"{UNIT}.xlsx"):
+def edited(mutate, name: str | None = None):
     """A workbook from base() changed through openpyxl (merges, hidden sheets, errors)."""
     def build(year_dir: Path) -> None:
-        path = write_xlsx(year_dir / name, base())
+        path = write_xlsx(year_dir / (name or f"{UNIT}.xlsx"), base())
         wb = openpyxl.load_workbook(path)
         mutate(wb)
         wb.save(path)
@@ -113,9 +131,9 @@ def formula_with_cached_value(year_dir: Path) -> None:
             zf.writestr(name, data)
 
 
-def raw_bytes(data: bytes, name: str):
+def raw_bytes(data: bytes, suffix: str):
     def build(year_dir: Path) -> None:
-        (year_dir / name).write_bytes(data)
+        (year_dir / f"{UNIT}{suffix}").write_bytes(data)
     return build
 
 
@@ -214,3 +232,148 @@ def header_in_row(n: int, labels: bool):
 
 
 DATE_CELL = dt.datetime(2020, 12, 15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14: classes the first corpus missed
+
+
+def chi_tieu_rows(*rows, name: str | None = None):
+    """A workbook whose chi_tieu sheet holds these (ma_chi_tieu, gia_tri) rows."""
+    return xlsx(name=name, chi_tieu=[["ma_chi_tieu", "gia_tri", "ghi_chu"]] + [[c, v, None] for c, v in rows])
+
+
+def csv_chi_tieu(*rows):
+    """A CSV folder whose chi_tieu.csv holds these (ma_chi_tieu, gia_tri) rows, written as text."""
+    return csv_folder(chi_tieu=[["ma_chi_tieu", "gia_tri", "ghi_chu"]] + [[c, v, None] for c, v in rows])
+
+
+def narrative(text: str, muc: str = "II.2"):
+    def build(year_dir: Path) -> None:
+        book = base()
+        book["noi_dung"] = [["muc", "noi_dung"], [muc, text]]
+        write_xlsx(year_dir / f"{UNIT}.xlsx", book)
+    return build
+
+
+def award_row(**values):
+    """base() with its one award row changed (ten=..., ghi_chu=..., hinh_thuc=...)."""
+    def build(year_dir: Path) -> None:
+        book = base()
+        row = dict(zip(AWARD_HEADER, ["Giấy khen", "Cá nhân", "Trần Thị B", "12/QĐ-UBND", "15/12/2020", None]))
+        row.update(values)
+        book["khen_thuong"] = [AWARD_HEADER, [row[c] for c in AWARD_HEADER]]
+        write_xlsx(year_dir / f"{UNIT}.xlsx", book)
+    return build
+
+
+def info_rows(*extra):
+    """base() with extra thong_tin rows appended (a second `nam`, ...)."""
+    def build(year_dir: Path) -> None:
+        book = base()
+        book["thong_tin"] = book["thong_tin"] + [list(r) for r in extra]
+        write_xlsx(year_dir / f"{UNIT}.xlsx", book)
+    return build
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _save_parts(path: Path, parts: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+def xml_edit(edit, base_build=None):
+    """A workbook whose chi_tieu sheet XML (xl/worksheets/sheet2.xml) is passed through edit(bytes)."""
+    def build(year_dir: Path) -> None:
+        (base_build or xlsx())(year_dir)
+        path = year_dir / f"{UNIT}.xlsx"
+        parts = _parts(path)
+        parts["xl/worksheets/sheet2.xml"] = edit(parts["xl/worksheets/sheet2.xml"])
+        _save_parts(path, parts)
+    return build
+
+
+def value_xml(xml: bytes):
+    """chi_tieu B2 (so_ho) replaced by this literal <c> element."""
+    return xml_edit(lambda s: re.sub(rb'<c r="B2"[^>]*>.*?</c>', xml, s, count=1))
+
+
+def extra_cell_xml(xml: bytes):
+    """A literal row appended at the end of chi_tieu's sheetData."""
+    return xml_edit(lambda s: s.replace(b"</sheetData>", xml + b"</sheetData>"))
+
+
+def dimension(ref: str):
+    return xml_edit(lambda s: re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>'.encode(), s))
+
+
+def far_cell(ref: str, value="x"):
+    return edited(lambda wb: wb["chi_tieu"].__setitem__(ref, value))
+
+
+def formatted(value, number_format: str, code: str = "so_ho"):
+    """chi_tieu B2 holding `value` shown with `number_format`, for indicator `code`."""
+    def mutate(wb):
+        ws = wb["chi_tieu"]
+        ws["A2"], ws["B2"] = code, value
+        ws["B2"].number_format = number_format
+    return edited(mutate)
+
+
+def sheet_moved(target: str, absolute: bool = False, then=None):
+    """chi_tieu's XML moved to `target` (outside xl/worksheets/), the relationship pointing at it."""
+    def build(year_dir: Path) -> None:
+        (then or xlsx())(year_dir)
+        path = year_dir / f"{UNIT}.xlsx"
+        parts = _parts(path)
+        parts[target] = parts.pop("xl/worksheets/sheet2.xml")
+        rel_target = "/" + target if absolute else os.path.relpath(target, "xl")
+        rels = parts["xl/_rels/workbook.xml.rels"].replace(b"/xl/worksheets/sheet2.xml", rel_target.encode())
+        parts["xl/_rels/workbook.xml.rels"] = rels
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"/xl/worksheets/sheet2.xml", ("/" + target).encode())
+        assert rel_target.encode() in rels
+        _save_parts(path, parts)
+    return build
+
+
+def lower_case_name(year_dir: Path) -> None:
+    write_xlsx(year_dir / f"{UNIT.lower()}.xlsx", base())
+
+
+def fifo(year_dir: Path) -> None:
+    os.mkfifo(year_dir / f"{UNIT}.xlsx")
+
+
+def hard_link_to_outside(year_dir: Path) -> None:
+    secret = year_dir.parent.parent / f"he_thong_{UNIT}.xlsx"
+    write_xlsx(secret, base())
+    os.link(secret, year_dir / f"{UNIT}.xlsx")
+
+
+def symlink_to_folder(year_dir: Path) -> None:
+    target = write_csv_folder(year_dir.parent.parent / f"ngoai_{UNIT}", base())
+    (year_dir / UNIT).symlink_to(target, target_is_directory=True)
+
+
+def csv_with_fifo(year_dir: Path) -> None:
+    folder = write_csv_folder(year_dir / UNIT, base())
+    os.mkfifo(folder / "ghi_chu.csv")
+
+
+def csv_part_symlink(year_dir: Path) -> None:
+    folder = write_csv_folder(year_dir / UNIT, base())
+    secret = year_dir.parent.parent / f"mat_{UNIT}.csv"
+    secret.write_text("muc,noi_dung\nI,bí mật\n", encoding="utf-8")
+    (folder / "noi_dung.csv").unlink()
+    (folder / "noi_dung.csv").symlink_to(secret)
+
+
+def year_path_is_a_file(submissions: Path, year: int) -> None:
+    submissions.mkdir(parents=True, exist_ok=True)
+    (submissions / str(year)).write_text("không phải thư mục", encoding="utf-8")
