@@ -78,6 +78,10 @@ def _check_year_folders(submissions: Path, years: list[int]) -> None:
 
     if not submissions.is_dir():
         _fail(f"{_shown(submissions)}/: không tìm thấy thư mục bài nộp (submissions folder not found)")
+    for y in years:
+        if (submissions / str(y)).exists() and not (submissions / str(y)).is_dir():
+            _fail(f"{_shown(submissions / str(y))}: là một tệp, không phải thư mục năm {y}; hãy tạo thư mục "
+                  f"{_shown(submissions / str(y))}/ và đặt các bài nộp của năm vào đó")
     missing = [y for y in years if not (submissions / str(y)).is_dir()]
     if missing:
         folders = ", ".join(f"{_shown(submissions / str(y))}/" for y in missing)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tasks.parsing import (
     DOI_TUONG, HINH_THUC, CellError, ProblemCell, cell_text, doi_tuong_code, hinh_thuc_code, normalise_label,
-    parse_date, parse_number,
+    parse_date, parse_number, visible,
 )
 from tasks.readers import ReadError, read_submission
 from tests.factories import submission, write_xlsx
@@ -37,7 +37,9 @@ def _names_the_cell(message: str, value) -> bool:
     shown = value.replace("\u00a0", " ").strip() if isinstance(value, str) else str(value)
     if not shown or (isinstance(value, float) and not math.isfinite(value)):
         return message.startswith("ô ") or "“" in message
-    return "“" in message and shown[:40] in message.replace("\u00a0", " ")
+    # Invisible characters are quoted as ⟨U+001F⟩, the way the clerk's message shows them.
+    return "“" in message and (shown[:40] in message.replace("\u00a0", " ")
+                               or visible(shown)[:40] in message)
 
 
 @FAST

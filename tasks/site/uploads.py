@@ -73,7 +73,7 @@ def store(data: bytes, *, submissions_dir: Path, year: int, unit_code: str) -> S
     received = archive / f"{stamp}_{sha[:12]}.{'xlsx' if kind == 'xlsx' else 'zip'}"
     received.write_bytes(data)
     try:
-        scan_xlsx(received)  # the zip-bomb budget, for a zip of CSV files too
+        scan_xlsx(data)  # the zip-bomb budget, for a zip of CSV files too
     except UnsafeWorkbook as exc:
         raise UploadRefused(str(exc)) from None
     except NotAZip:
