@@ -126,14 +126,14 @@ def restore(*, archive: Path | str, out_dir: Path | str, submissions_dir: Path |
     with tar, tempfile.TemporaryDirectory(dir=out_dir, prefix=".thidua-restore-") as tmp:
         try:
             manifest = json.load(tar.extractfile("manifest.json"))
-        except (KeyError, ValueError, tarfile.TarError):
+        except (KeyError, ValueError, OSError, EOFError, tarfile.TarError):
             raise BackupError(f"{archive}: không phải tệp sao lưu của thidua (manifest.json missing)") from None
         if manifest.get("format") != FORMAT:
             raise BackupError(f"{archive}: định dạng sao lưu không hỗ trợ: {manifest.get('format')!r}")
         try:
             # filter="data": no absolute paths, no "..", no links out of the folder, no devices.
             tar.extractall(tmp, filter="data")
-        except (OSError, tarfile.TarError) as exc:
+        except (OSError, EOFError, tarfile.TarError) as exc:
             raise BackupError(f"{archive}: tệp sao lưu bị hỏng ({exc})") from None
         staged = Path(tmp)
         listed = manifest["files"]

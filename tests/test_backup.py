@@ -113,3 +113,9 @@ def test_restore_refuses_an_archive_changed_after_backup(signed_year, tmp_path):
     done = cli("restore", "--from", changed, "--out", tmp_path / "r")
     assert done.exit_code == 2 and "out/2020/bao_cao_2020.md" in done.output, done.output
     assert not (tmp_path / "r" / "thidua.duckdb").exists()
+    # A copy cut short (a full disk, an interrupted transfer) is refused the same way.
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    done = cli("restore", "--from", cut, "--out", tmp_path / "r")
+    assert done.exit_code == 2 and "cut.tar.gz" in done.output, done.output
+    assert not (tmp_path / "r" / "thidua.duckdb").exists()
