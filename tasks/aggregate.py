@@ -17,11 +17,16 @@ from tasks.tong_hop import write_tong_hop
 
 # Dependency order: each file reads only reference, staging, status and the files before it.
 MART_FILES = (
+    "intermediate/int_award",
     "marts/mart_unit_indicators",
     "intermediate/int_indicator_reporters",
     "marts/mart_district_indicators",
+    "marts/mart_group_indicators",
     "marts/mart_award_table",
     "marts/mart_narrative",
+    "intermediate/int_merged_unit_values",
+    "marts/mart_merged_unit_indicators",
+    "marts/mart_unit_merger",
 )
 PERIOD_MART = "marts/mart_period_indicators"
 

@@ -88,13 +88,22 @@ def query(con: duckdb.DuckDBPyConnection, name: str, params: list | dict | None 
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """Replace the reference tables with the registry and catalogue of this run's config."""
-    from tasks.config import reports
+    """Replace the reference tables with the registry and catalogues of this run's config."""
+    from tasks.config import RECIPIENTS, reports
+    from tasks.parsing import normalise_label
 
     units = pd.DataFrame(
-        [(u.code, u.name, u.kind, u.is_commune, u.from_year, u.to_year, n) for n, u in enumerate(config.units, start=1)],
-        columns=["unit_code", "ten_don_vi", "kind", "is_commune", "from_year", "to_year", "sort_order"],
+        [(u.code, u.name, u.kind, u.is_commune, u.from_year, u.to_year, u.group, u.merged_into, u.merged_on, n)
+         for n, u in enumerate(config.units, start=1)],
+        columns=["unit_code", "ten_don_vi", "kind", "is_commune", "from_year", "to_year", "group_code",
+                 "merged_into", "merged_on", "sort_order"],
     )
+    predecessors = pd.DataFrame(
+        [(u.code, p, u.merged_on, n) for u in config.units for n, p in enumerate(u.merged_from, start=1)],
+        columns=["unit_code", "predecessor_code", "merged_on", "sort_order"],
+    )
+    groups = pd.DataFrame([(g.code, g.name, n) for n, g in enumerate(config.groups, start=1)],
+                          columns=["group_code", "ten_nhom", "sort_order"])
     indicators = pd.DataFrame(
         [(i.code, i.name, i.unit, i.decimals, i.value_type, i.reported_by, i.aggregation, i.numerator, i.denominator,
           i.period, n) for n, i in enumerate(config.indicators, start=1)],
@@ -105,14 +114,28 @@ def load_reference(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         [(u.code, i.code) for u in config.units for i in config.indicators if reports(i, u)],
         columns=["unit_code", "indicator_code"],
     )
+    award_rows = [(a.code, r, a.table_label or a.name, RECIPIENTS[r], a.from_year, a.to_year)
+                  for a in config.awards for r in a.recipients]
+    awards = pd.DataFrame([(*row, n) for n, row in enumerate(award_rows, start=1)],
+                          columns=["hinh_thuc", "doi_tuong", "ten_hinh_thuc", "ten_doi_tuong", "from_year",
+                                   "to_year", "sort_order"])
+    labels = {normalise_label(text): a.code for a in reversed(config.awards)
+              for text in (a.code, a.name, a.table_label or a.name, *a.aliases)}
+    award_labels = pd.DataFrame(list(labels.items()), columns=["nhan_chuan", "hinh_thuc"])
     # One transaction and one bulk insert per table: a province registry has thousands of rows.
+    # Each table is recreated from its DDL so a database from an older release gets new columns.
     con.execute("begin transaction")
     try:
-        for table, frame in (("ref_unit", units), ("ref_indicator", indicators), ("ref_unit_indicator", pairs)):
-            con.execute(f"delete from {table}")
+        for table, frame in (("ref_unit", units), ("ref_unit_predecessor", predecessors),
+                             ("ref_unit_group", groups), ("ref_indicator", indicators),
+                             ("ref_unit_indicator", pairs), ("ref_award", awards),
+                             ("ref_award_label", award_labels)):
+            con.execute(f"drop table if exists {table}")
+            con.execute(sql_text(f"reference/{table}"))
             con.register("_frame", frame)
             con.execute(f"insert into {table} by name select * from _frame")
             con.unregister("_frame")
+        materialize(con, "intermediate/int_expected_unit_years")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

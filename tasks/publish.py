@@ -14,8 +14,9 @@ from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
 from tasks.feedback import SEVERITY_VI, load_unit_files, write_feedback
+from tasks.report.charts import validation_charts
 from tasks.safety import forbid_scripts, neutralise
-from tasks.validate import ValidationSummary, gx_context
+from tasks.validate import YEAR_AWARDS_SQL, ValidationSummary, gx_context
 from tasks.workbook_templates import build_template
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates" / "validation"
@@ -36,8 +37,9 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         run = _latest_run(con, year)
         statuses = query(con, "validation/int_submission_status_year", {"nam": year})
         found = query(con, "validation/int_finding_current", {"nam": year})
-        award_counts = con.execute(rules_counts_sql(), [year]).df().to_dict("records")
         files = load_unit_files(con, year)
+        year_awards = con.execute(YEAR_AWARDS_SQL, {"nam": year}).df()
+        charts = validation_charts(config, con, year)
         docs_index = build_data_docs(Path(run["gx_project_dir"]), run_id=run["run_id"], target=target / "data_docs")
         con.execute("update validation_run set data_docs_path = ? where run_id = ?", [str(docs_index), run["run_id"]])
 
@@ -69,8 +71,9 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         "counts": {k: sum(u["trang_thai"] == k for u in units) for k in STATUS_VI},
         "totals": {"critical": sum(u["so_nghiem_trong"] for u in units),
                    "warning": sum(u["so_canh_bao"] for u in units)},
-        "cap": rules.cap_overview(award_counts, year=year),
+        "rules": rules.rules_overview(config, year, year_awards),
         "data_docs_href": docs_index.relative_to(target).as_posix(),
+        "charts": charts,
         "generated_at": dt.datetime.now(),
     }
     written.append(_write(target / "index.html", env.get_template("index.html").render(**page)))
@@ -89,17 +92,6 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
                                       file=files.get(code), template=template))
     written.append(write_status_csv(year_dir / "submission_status.csv", statuses))
     return written
-
-
-def rules_counts_sql() -> str:
-    # The same individual counts the cap rule judges, district-wide, for the summary line.
-    return (
-        "select unit_code, "
-        "count(*) filter (where hinh_thuc = 'chien_si_thi_dua_co_so') as so_cstdcs_ca_nhan, "
-        "count(*) filter (where hinh_thuc = 'lao_dong_tien_tien') as so_ldtt_ca_nhan, "
-        "count(*) filter (where hinh_thuc = 'chien_si_tien_tien') as so_cstt_ca_nhan "
-        "from stg_award where nam = ? and doi_tuong = 'ca_nhan' group by unit_code"
-    )
 
 
 def _latest_run(con, year: int) -> dict:

@@ -1,160 +1,144 @@
-"""Legal award rules with their source and the years they apply to: the one place to add a decree.
+"""The kinds of legal award rule. Which rules exist, their sources, dates and figures are data:
+config/rules.yaml (read by tasks/config.py); nothing here states a legal fact.
 
-Each rule adds one boolean column to a validation frame (true = the row passes, or no rule of that
-kind is in force that year); an expectation in expectations/ turns a false into a warning finding
-whose message names the rule's source (column `can_cu_*`). Years are reporting years: the awards
-of year Y are decided at the end of Y, so a text applies to Y when it was in force on 31 December
-of Y. docs/validation.md explains the choice of years.
+Each kind adds columns to a validation frame: a boolean (true = the row passes, or no rule of that
+kind applies to it), the rule's wording, its citation and its severity; an expectation in
+expectations/ turns a false into a finding whose message quotes them. A rule applies to an award
+by its decision date (ngay_quyet_dinh); an award without one counts as decided on 31 December of
+its reporting year. A disabled rule never applies; the validation page lists it as such.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
 
 import pandas as pd
 
-CSTDCS = "chien_si_thi_dua_co_so"
-LDTT = "lao_dong_tien_tien"
-CSTT = "chien_si_tien_tien"
+from tasks.config import Config, Rule
 
 
-@dataclass(frozen=True)
-class PrerequisiteRule:
-    """A title may go only to a person who holds one of the prerequisite titles the same year."""
-
-    code: str
-    source_vi: str
-    from_year: int
-    to_year: int | None
-    title: str
-    prerequisites: tuple[str, ...]
-    # Titles accepted as prerequisite only in units of these kinds (armed forces: chiến sĩ tiên tiến).
-    prerequisites_by_kind: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def applies_in(self, year: int) -> bool:
-        return self.from_year <= year and (self.to_year is None or year <= self.to_year)
+def enabled(config: Config, kind: str) -> list[Rule]:
+    """The enabled rules of one kind; each judges only the awards decided within its dates."""
+    return [r for r in config.rules if r.enabled and r.kind == kind]
 
 
-@dataclass(frozen=True)
-class CapRule:
-    """At most `share` of a unit's individuals holding the base titles may receive `title`."""
-
-    code: str
-    source_vi: str
-    from_year: int
-    to_year: int | None
-    title: str
-    base_titles: tuple[str, ...]
-    share: float
-
-    def applies_in(self, year: int) -> bool:
-        return self.from_year <= year and (self.to_year is None or year <= self.to_year)
+def applied(config: Config, year: int, awards: pd.DataFrame | None = None) -> list[Rule]:
+    """The enabled rules that apply to a reporting year: in force on one of its days, or on the
+    decision date of one of its awards (the awards of a year may be decided early the next)."""
+    return [r for r in _touching(config, year, awards) if r.enabled]
 
 
-_ARMED_FORCES_PREREQUISITES = {"luc_luong_vu_trang": (CSTT,)}
-
-PREREQUISITE_RULES: tuple[PrerequisiteRule, ...] = (
-    PrerequisiteRule(
-        code="cstdcs_can_ldtt_2003",
-        source_vi="Điều 23 Luật Thi đua, khen thưởng năm 2003 (sửa đổi 2005, 2013)",
-        from_year=2004,  # the 2003 law took effect on 1 July 2004
-        to_year=2023,
-        title=CSTDCS,
-        prerequisites=(LDTT,),
-        prerequisites_by_kind=_ARMED_FORCES_PREREQUISITES,
-    ),
-    PrerequisiteRule(
-        code="cstdcs_can_ldtt_2022",
-        source_vi="Điều 23 Luật Thi đua, khen thưởng năm 2022 (số 06/2022/QH15)",
-        from_year=2024,  # in force from 1 January 2024
-        to_year=None,
-        title=CSTDCS,
-        prerequisites=(LDTT,),
-        prerequisites_by_kind=_ARMED_FORCES_PREREQUISITES,
-    ),
-)
-
-CAP_RULES: tuple[CapRule, ...] = (
-    CapRule(
-        code="cstdcs_toi_da_15_phan_tram",
-        source_vi="khoản 3 Điều 9 Nghị định 91/2017/NĐ-CP",
-        # Signed 31 July 2017, in force 1 October 2017 (so for the 2017 awards decided at year
-        # end); replaced on 1 January 2024 when the 2022 law and Nghị định 98/2023/NĐ-CP took effect.
-        from_year=2017,
-        to_year=2023,
-        title=CSTDCS,
-        base_titles=(LDTT, CSTT),
-        share=0.15,
-    ),
-)
+def _touching(config: Config, year: int, awards: pd.DataFrame | None) -> list[Rule]:
+    dates = _decided_on(awards, year) if awards is not None and not awards.empty else None
+    return [r for r in config.rules
+            if r.in_force_during(year) or (dates is not None and bool(_in_force(r, dates).any()))]
 
 
-def in_force(rules, year: int):
-    """The rules of one kind that apply to a reporting year (none, or one per title)."""
-    return [r for r in rules if r.applies_in(year)]
+def _decided_on(frame: pd.DataFrame, year: int) -> pd.Series:
+    """Each award's decision date, or 31 December of the reporting year where it has none."""
+    dates = pd.to_datetime(frame["ngay_quyet_dinh"], errors="coerce")
+    return dates.fillna(pd.Timestamp(dt.date(year, 12, 31)))
 
 
-def add_prerequisite_columns(awards: pd.DataFrame, *, year: int) -> pd.DataFrame:
-    """Add `dat_tieu_chuan_tien_quyet` and `can_cu_tien_quyet` to the frame of val_award.sql."""
+def _in_force(rule: Rule, dates: pd.Series) -> pd.Series:
+    ok = dates >= pd.Timestamp(rule.effective_from)
+    if rule.effective_to is not None:
+        ok &= dates <= pd.Timestamp(rule.effective_to)
+    return ok
+
+
+def add_prerequisite_columns(awards: pd.DataFrame, *, year: int, config: Config) -> pd.DataFrame:
+    """Add `dat_tieu_chuan_tien_quyet`, `quy_tac_tien_quyet`, `can_cu_tien_quyet`, `muc_do_tien_quyet`
+    to the frame of val_award.sql."""
     awards = awards.copy()
     awards["dat_tieu_chuan_tien_quyet"] = True
-    awards["can_cu_tien_quyet"] = None
+    for column in ("quy_tac_tien_quyet", "can_cu_tien_quyet", "muc_do_tien_quyet"):
+        awards[column] = None
     if awards.empty:
         return awards
     # Set membership on (file version, name) keys instead of iterrows: 18,000 award rows of a
     # 120-unit province took 11 s row by row, and take milliseconds this way.
     people = awards[(awards["doi_tuong"] == "ca_nhan") & awards["ten_chuan"].notna()]
     keys = pd.MultiIndex.from_frame(awards[["file_version_id", "ten_chuan"]])
+    decided = _decided_on(awards, year)
 
     def holds(titles) -> pd.Series:
         held = people[people["hinh_thuc"].isin(list(titles))]
         return pd.Series(keys.isin(pd.MultiIndex.from_frame(held[["file_version_id", "ten_chuan"]])),
                          index=awards.index)
 
-    for rule in in_force(PREREQUISITE_RULES, year):
-        ok = holds(rule.prerequisites)
-        for kind, titles in rule.prerequisites_by_kind.items():
+    for rule in enabled(config, "prerequisite"):
+        params = rule.params
+        ok = holds(params["prerequisites"])
+        for kind, titles in (params.get("prerequisites_by_kind") or {}).items():
             ok |= (awards["unit_kind"] == kind) & holds(titles)
-        judged = (awards["hinh_thuc"] == rule.title) & (awards["doi_tuong"] == "ca_nhan") & awards["ten_chuan"].notna()
+        judged = ((awards["hinh_thuc"] == params["title"]) & (awards["doi_tuong"] == "ca_nhan")
+                  & awards["ten_chuan"].notna() & _in_force(rule, decided))
         failed = judged & ~ok
         awards.loc[failed, "dat_tieu_chuan_tien_quyet"] = False
-        awards.loc[failed, "can_cu_tien_quyet"] = rule.source_vi
+        awards.loc[failed, "quy_tac_tien_quyet"] = rule.name_vi
+        awards.loc[failed, "can_cu_tien_quyet"] = rule.cite_vi
+        awards.loc[failed, "muc_do_tien_quyet"] = rule.severity
     return awards
 
 
-def add_cap_columns(submissions: pd.DataFrame, *, year: int) -> pd.DataFrame:
-    """Add `trong_han_muc_cstdcs`, `ty_le_cstdcs` and `can_cu_han_muc` to the frame of val_submission.sql."""
+def _share_counts(awards: pd.DataFrame, rule: Rule, year: int) -> pd.DataFrame:
+    """Per file version: individuals given the capped title within the rule's dates, and the base."""
+    people = awards[awards["doi_tuong"] == "ca_nhan"]
+    title = people["hinh_thuc"] == rule.params["title"]
+    awarded = people[title & _in_force(rule, _decided_on(people, year))]
+    base = people[people["hinh_thuc"].isin(list(rule.params["base_titles"]))]
+    return pd.DataFrame({
+        "awarded": awarded.groupby("file_version_id").size(),
+        "base": base.groupby("file_version_id").size(),
+    }).fillna(0).astype(int)
+
+
+def add_cap_columns(submissions: pd.DataFrame, *, year: int, config: Config, awards: pd.DataFrame) -> pd.DataFrame:
+    """Add `trong_han_muc`, `ty_le_han_muc`, `quy_tac_han_muc`, `can_cu_han_muc`, `muc_do_han_muc`
+    to the frame of val_submission.sql; `awards` are the year's int_award rows."""
     submissions = submissions.copy()
-    submissions["trong_han_muc_cstdcs"] = True
-    submissions["ty_le_cstdcs"] = None
-    submissions["can_cu_han_muc"] = None
-    counts = {CSTDCS: "so_cstdcs_ca_nhan", LDTT: "so_ldtt_ca_nhan", CSTT: "so_cstt_ca_nhan"}
-    for rule in in_force(CAP_RULES, year):
+    submissions["trong_han_muc"] = True
+    for column in ("ty_le_han_muc", "quy_tac_han_muc", "can_cu_han_muc", "muc_do_han_muc"):
+        submissions[column] = None
+    for rule in enabled(config, "share_cap"):
+        counts = _share_counts(awards, rule, year)
         for index, row in submissions.iterrows():
-            awarded = int(row[counts[rule.title]])
-            base = sum(int(row[counts[t]]) for t in rule.base_titles)
-            if awarded == 0:
+            if pd.isna(row["file_version_id"]) or int(row["file_version_id"]) not in counts.index:
                 continue
-            if awarded > rule.share * base:
-                share = f"{awarded}/{base}" + (f" = {awarded / base:.1%}".replace(".", ",") if base else "")
-                submissions.at[index, "trong_han_muc_cstdcs"] = False
-                submissions.at[index, "ty_le_cstdcs"] = share
-                submissions.at[index, "can_cu_han_muc"] = rule.source_vi
+            awarded, base = counts.loc[int(row["file_version_id"])]
+            if awarded == 0 or awarded <= rule.params["share"] * base:
+                continue
+            share = f"{awarded}/{base}" + (f" = {awarded / base:.1%}".replace(".", ",") if base else "")
+            submissions.at[index, "trong_han_muc"] = False
+            submissions.at[index, "ty_le_han_muc"] = share
+            submissions.at[index, "quy_tac_han_muc"] = rule.name_vi
+            submissions.at[index, "can_cu_han_muc"] = rule.cite_vi
+            submissions.at[index, "muc_do_han_muc"] = rule.severity
     return submissions
 
 
-def cap_overview(counts: list[dict], *, year: int) -> dict | None:
-    """The district-wide share for the reviewer's summary, with the cap in force (None if none)."""
-    rules = in_force(CAP_RULES, year)
-    if not rules:
-        return None
-    rule = rules[0]
-    awarded = sum(c["so_cstdcs_ca_nhan"] for c in counts)
-    base = sum(c["so_ldtt_ca_nhan"] + c["so_cstt_ca_nhan"] for c in counts)
-    return {
-        "can_cu": rule.source_vi,
-        "han_muc_pct": rule.share * 100,
-        "so_cstdcs": awarded,
-        "so_co_so": base,
-        "ty_le_pct": 100 * awarded / base if base else None,
-    }
+def rules_overview(config: Config, year: int, awards: pd.DataFrame) -> list[dict]:
+    """Every configured rule whose dates touch the year or its awards' decision dates, for the
+    reviewer's summary: applied or not, its source and dates, and for a share cap the level's share."""
+    out = []
+    for rule in _touching(config, year, awards):
+        entry = {
+            "code": rule.code,
+            "name_vi": rule.name_vi,
+            "can_cu": rule.cite_vi,
+            "tu_ngay": rule.effective_from,
+            "den_ngay": rule.effective_to,
+            "severity": rule.severity,
+            "enabled": rule.enabled,
+            "needs_confirmation": rule.needs_confirmation,
+            "note": rule.note,
+            "share": None,
+        }
+        if rule.kind == "share_cap" and rule.enabled:
+            counts = _share_counts(awards, rule, year)
+            awarded, base = int(counts["awarded"].sum()), int(counts["base"].sum())
+            entry["share"] = {"han_muc_pct": rule.params["share"] * 100, "so_duoc_tang": awarded, "so_co_so": base,
+                              "ty_le_pct": 100 * awarded / base if base else None}
+        out.append(entry)
+    return out

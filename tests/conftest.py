@@ -9,6 +9,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
+import shutil  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -44,3 +46,27 @@ def harness():
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium. Missing on a developer's machine: the browser tests skip; on CI
+    (CI=true, as `.ci/run` sets) they fail, so a green run never stands for browser tests not run."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    reason = "Chromium is not installed (apt-get install -y chromium)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}; on CI the browser tests must run", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _no_prefect_events_during_hypothesis(request):
+    """After a flow test, Prefect's events client pings its websocket from a background thread with
+    `random.getrandbits`; Hypothesis sees the global `random` change during a draw and warns "Do not use
+    the `random` module inside strategies". Before a property test, drain that client (the next event
+    starts it again)."""
+    if getattr(request.function, "is_hypothesis_test", False) and "prefect.events.worker" in sys.modules:
+        sys.modules["prefect.events.worker"].EventsWorker.drain_all(timeout=30, at_exit=False)
+    yield

@@ -78,3 +78,130 @@ units:
 def test_missing_config_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="configuration folder not found"):
         load_config(tmp_path / "nowhere")
+
+
+CONTRACT_ONLY = """
+district: {{level: {level}, name: {name}, province: Đồng Tháp, place_name: {place},
+           signer_title: CHỦ TỊCH, signer_name: Trần Văn B}}
+units:
+{units}
+"""
+
+
+@pytest.mark.parametrize("level, name, place, units, issuing_body, recipients", [
+    (None, "huyện Tân Hồng", "Tân Hồng", "  - {code: SARAI, name: Thị trấn Sa Rài, kind: thi_tran}",
+     "Ủy ban nhân dân huyện Tân Hồng", ["Sở Nội vụ tỉnh Đồng Tháp", "Lưu: VT"]),
+    ("tinh", "Đồng Tháp", "Đồng Tháp", "  - {code: SNV, name: Sở Nội vụ, kind: so_ban_nganh}\n"
+     "  - {code: CAOLANH, name: Phường Cao Lãnh, kind: phuong}", "Ủy ban nhân dân tỉnh Đồng Tháp",
+     ["Bộ Nội vụ", "Lưu: VT"]),
+    ("xa", "xã Tân Hồng", "Tân Hồng", "  - {code: AP1, name: Ấp 1, kind: ap_khom}\n"
+     "  - {code: THCS, name: Trường Trung học cơ sở Tân Hồng, kind: don_vi_su_nghiep}",
+     "Ủy ban nhân dân xã Tân Hồng", ["Sở Nội vụ tỉnh Đồng Tháp", "Lưu: VT"]),
+])
+def test_contract_only_units_file_loads_with_derived_defaults(tmp_path, level, name, place, units, issuing_body,
+                                                               recipients):
+    """DESIGN names only name, province, place_name and the signer: every other field is derived."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    text = CONTRACT_ONLY.format(level=level, name=name, place=place, units=units)
+    if level is None:
+        text = text.replace("level: None, ", "")
+    (folder / "units.yaml").write_text(text, encoding="utf-8")
+    (folder / "indicators.yaml").write_text("indicators: []\n", encoding="utf-8")
+
+    config = load_config(folder)
+
+    assert config.district.level == (level or "huyen")
+    assert config.district.issuing_body == issuing_body
+    assert config.district.recipients == recipients
+    assert config.district.code and config.district.code.isascii()
+    assert [a.code for a in config.awards] == [  # awards.yaml and rules.yaml fall back to the shipped ones
+        "giay_khen", "lao_dong_tien_tien", "chien_si_tien_tien", "chien_si_thi_dua_co_so"]
+    assert {r.code for r in config.rules} >= {"cstdcs_can_ldtt_2022"}
+
+
+def test_communes_means_every_commune_level_kind(tmp_path):
+    folder = tmp_path / "config"
+    shutil.copytree(load_config().config_dir, folder)
+    units = (folder / "units.yaml").read_text(encoding="utf-8")
+    units += ("  - {code: PHUONG1, name: Phường 1, kind: phuong}\n  - {code: DK, name: Đặc khu Thổ Chu, kind: dac_khu}\n"
+              "  - {code: SNV, name: Sở Nội vụ, kind: so_ban_nganh}\n")
+    (folder / "units.yaml").write_text(units, encoding="utf-8")
+    config = load_config(folder)
+    so_ho = config.indicator("so_ho")
+    assert {u.code for u in config.reporters(so_ho, 2026)} >= {"PHUONG1", "DK"}
+    assert "SNV" not in {u.code for u in config.reporters(so_ho, 2026)}
+
+
+MERGER = """
+district: {level: tinh, name: Đồng Tháp, province: Đồng Tháp, place_name: Đồng Tháp, signer_title: CHỦ TỊCH,
+           signer_name: Trần Văn B}
+units:
+  - {code: A, name: Xã A, kind: xa, from: 2015}
+  - {code: B, name: Xã B, kind: xa, from: 2015}
+  - {code: C, name: Xã C, kind: xa, from: 2025-07-01, merged_from: [A, B]}
+"""
+
+
+def _units(tmp_path, text):
+    folder = tmp_path / "config"
+    folder.mkdir(exist_ok=True)
+    (folder / "units.yaml").write_text(text, encoding="utf-8")
+    (folder / "indicators.yaml").write_text("indicators: []\n", encoding="utf-8")
+    return folder
+
+
+def test_predecessors_stop_the_year_before_their_merger(tmp_path):
+    config = load_config(_units(tmp_path, MERGER))
+    assert [(u.code, u.from_year, u.to_year, u.merged_into) for u in config.units] == [
+        ("A", 2015, 2024, "C"), ("B", 2015, 2024, "C"), ("C", 2025, None, None)]
+    assert str(config.unit("C").merged_on) == "2025-07-01"
+    assert [u.code for u in config.expected_units(2024)] == ["A", "B"]
+    assert [u.code for u in config.expected_units(2025)] == ["C"]
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("merged_from: [A, B]", "merged_from: [A, X]", "units[C].merged_from: 'X' is not a unit"),
+    ("kind: xa, from: 2015}\n  - {code: B", "kind: xa, from: 2015, to: 2025}\n  - {code: B",
+     "units[A].to: 2025 is after the merger into C"),
+    ("from: 2025-07-01, ", "", "units[C]: Value error, a merged unit needs `from:`"),
+    ("kind: xa, from: 2015}\n  - {code: B", "kind: xa, from: 2015, group: CUM9}\n  - {code: B",
+     "units[A].group: 'CUM9' is not in `groups`"),
+])
+def test_malformed_merger_names_file_and_key(tmp_path, old, new, expected):
+    assert old in MERGER
+    with pytest.raises(ConfigError) as err:
+        load_config(_units(tmp_path, MERGER.replace(old, new, 1)))
+    assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("    enabled: false\n    needs_confirmation: true", "    enabled: true\n    needs_confirmation: true",
+     "rules[cstdcs_toi_da_15_phan_tram]: Value error, a rule marked needs_confirmation ships disabled"),
+    ("base_titles: [lao_dong_tien_tien, chien_si_tien_tien]", "base_titles: [lao_dong_xuat_sac]",
+     "rules[cstdcs_toi_da_15_phan_tram].params: 'lao_dong_xuat_sac' is not an award code"),
+    ("effective_to: 2023-12-31\n    severity: warning\n    params:\n      title: chien_si_thi_dua_co_so\n"
+     "      base_titles", "effective_to: 2016-12-31\n    severity: warning\n    params:\n"
+     "      title: chien_si_thi_dua_co_so\n      base_titles", "effective_to is before effective_from"),
+])
+def test_malformed_rule_names_file_and_key(tmp_path, old, new, expected):
+    folder = tmp_path / "config"
+    shutil.copytree(load_config().config_dir, folder)
+    text = (folder / "rules.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (folder / "rules.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(folder)
+    assert expected in str(err.value)
+
+
+def test_shipped_rules_cite_their_source_and_the_unconfirmed_one_is_off():
+    config = load_config()
+    assert [(r.code, r.cite_vi, str(r.effective_from), str(r.effective_to), r.enabled) for r in config.rules] == [
+        ("cstdcs_can_ldtt_2003", "Điều 23 Luật Thi đua, khen thưởng năm 2003 (sửa đổi, bổ sung năm 2005, 2013)",
+         "2004-07-01", "2023-12-31", True),
+        ("cstdcs_can_ldtt_2022", "Điều 23 Luật Thi đua, khen thưởng năm 2022 (số 06/2022/QH15)",
+         "2024-01-01", "None", True),
+        ("cstdcs_toi_da_15_phan_tram", "khoản 3 Điều 9 Nghị định 91/2017/NĐ-CP", "2017-10-01", "2023-12-31", False),
+    ]
+    assert all(r.note for r in config.rules if r.needs_confirmation)

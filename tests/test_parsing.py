@@ -61,15 +61,10 @@ def test_doi_tuong_labels():
     assert [doi_tuong_code(x) for x in ("Tập thể", "CÁ NHÂN", "ca_nhan", "nhóm")] == ["tap_the", "ca_nhan", "ca_nhan", None]
 
 
-@given(st.one_of(st.text(), st.integers(), st.floats(), st.booleans(), st.none(), st.dates()))
-def test_parsers_never_raise_anything_but_a_cell_error(value):
-    for parse in (parse_number, parse_date):
-        try:
-            parse(value)
-        except CellError:
-            pass
+# "Never anything but a CellError" is held by test_properties.test_parse_*_returns_*_or_a_cell_error.
 
 
+@settings(deadline=None)  # a busy machine makes an example slow, not wrong
 @given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=99))
 def test_formatted_vietnamese_numbers_round_trip(whole, cents):
     grouped = f"{whole:,}".replace(",", ".")

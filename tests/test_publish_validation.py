@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
 import subprocess
 import zipfile
 
@@ -16,7 +15,6 @@ from tasks.ingest import ingest_year
 from tasks.publish import publish_artifacts, publish_validation
 from tasks.validate import validate_year
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FORMULA = '=HYPERLINK("http://x.invalid","bấm")'
 SCRIPT_NAME = "<script>alert(1)</script>"
 EXPECTED_STATUS = {"TTT": "rejected", "PTA": "rejected", "PTB": "rejected", "LKB": "missing"}
@@ -115,11 +113,10 @@ def test_summary_page_needs_no_network(published):
     assert not re.search(r"(src|href)=\"https?://", page)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
-def test_summary_page_in_headless_chromium_shows_each_units_status(published, tmp_path):
+def test_summary_page_in_headless_chromium_shows_each_units_status(published, tmp_path, chromium):
     _, _, year_dir = published
     dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
          "--dump-dom", (year_dir / "validation" / "index.html").as_uri()],
         capture_output=True, text=True, timeout=120, check=True,

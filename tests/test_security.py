@@ -244,7 +244,7 @@ def _ran(dom: str) -> bool:
     return "<title>PWNED</title>" in dom or 'data-pwned="1"' in dom
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.usefixtures("chromium")
 def test_submitted_script_does_not_run_in_a_browser(cycle, tmp_path):
     control = tmp_path / "control.html"
     control.write_text(f"<html><head><title>x</title></head><body>{SCRIPT}{IMG}</body></html>", encoding="utf-8")
@@ -256,7 +256,7 @@ def test_submitted_script_does_not_run_in_a_browser(cycle, tmp_path):
         assert not _ran(_dom(page, tmp_path / "profile")), page.name
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.usefixtures("chromium")
 def test_forbid_scripts_stops_an_unescaped_script(tmp_path):
     page = tmp_path / "docs" / "page.html"
     page.parent.mkdir()
@@ -268,7 +268,7 @@ def test_forbid_scripts_stops_an_unescaped_script(tmp_path):
     assert forbid_scripts(tmp_path / "docs") == []  # once is enough
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+@pytest.mark.usefixtures("chromium")
 def test_data_docs_do_not_run_submitted_script(cycle, tmp_path):
     """GX Data Docs print unexpected values as raw HTML; publish must make those pages script-free."""
     pages = [p for p in cycle["written"] if p.suffix == ".html" and "data_docs" in p.parts

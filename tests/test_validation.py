@@ -132,13 +132,6 @@ def set_award(row_number, column, value):
     return change
 
 
-def drop_awards(*row_numbers):
-    def change(sheets):
-        for n in sorted(row_numbers, reverse=True):
-            del sheets["khen_thuong"][n - 1]
-    return change
-
-
 def drop_file(submissions: Path, db: Path, unit_code: str) -> None:
     (submissions / str(YEAR) / f"{unit_code}.xlsx").unlink()
     with open_db(db) as con:  # as if the unit never sent it: nothing received this year
@@ -177,7 +170,7 @@ PLANTED = [
      "doi_tuong_khong_hop_le", "critical", "khen_thuong", 2, "doi_tuong", "B2", "Hộ gia đình"),
     ("chiến sĩ thi đua cơ sở to a collective", "TTT",
      add_row("khen_thuong", ["Chiến sĩ thi đua cơ sở", "Tập thể", "Ấp 1", "14/QĐ-UBND", "15/12/2020"]),
-     "cstdcs_cho_tap_the", "critical", "khen_thuong", LAST_AWARD, "doi_tuong", f"B{LAST_AWARD}", "Tập thể"),
+     "doi_tuong_khong_duoc_nhan", "critical", "khen_thuong", LAST_AWARD, "doi_tuong", f"B{LAST_AWARD}", "Tập thể"),
     ("yearly change beyond the threshold", "TTT", set_value("so_san_tdtt", 60),
      "bien_dong_bat_thuong", "warning", "chi_tieu", ROW("so_san_tdtt"), "gia_tri", f"B{ROW('so_san_tdtt')}", "60"),
     ("expected indicator left out", "TTT", drop_row("so_san_tdtt"),
@@ -188,12 +181,10 @@ PLANTED = [
     ("decision dated outside the year", "TTT", set_award(2, "ngay_quyet_dinh", "15/01/2021"),
      "ngay_quyet_dinh_ngoai_nam", "warning", "khen_thuong", 2, "ngay_quyet_dinh", "E2", "15/01/2021"),
     ("chiến sĩ thi đua cơ sở without lao động tiên tiến", "TTT", set_award(10, "ten", "Trần Thị Z"),
-     "cstdcs_chua_dat_ldtt", "warning", "khen_thuong", 10, "ten", "C10", "Trần Thị Z"),
-    ("chiến sĩ thi đua cơ sở above 15% of the unit", "TTT", drop_awards(6, 7, 8, 9),
-     "cstdcs_vuot_15_phan_tram", "warning", "khen_thuong", None, None, None, "1/3 = 33,3%"),
+     "chua_dat_danh_hieu_tien_quyet", "warning", "khen_thuong", 10, "ten", "C10", "Trần Thị Z"),
     ("chiến sĩ tiên tiến is a prerequisite only in armed-forces units", "NV",
      lambda s: [r.__setitem__(0, "Chiến sĩ tiên tiến") for r in s["khen_thuong"][2:9]],
-     "cstdcs_chua_dat_ldtt", "warning", "khen_thuong", 10, "ten", "C10", "Người 1 NV"),
+     "chua_dat_danh_hieu_tien_quyet", "warning", "khen_thuong", 10, "ten", "C10", "Người 1 NV"),
     ("empty narrative paragraph", "TTT", add_row("noi_dung", ["II.3", None]),
      "noi_dung_trong", "warning", "noi_dung", 3, "noi_dung", "B3", None),
 ]
@@ -331,32 +322,83 @@ def test_stored_suite_that_differs_from_expectations_folder_is_replaced(district
     ]
 
 
+def confirmed_cap_config():
+    """The shipped configuration with the share cap confirmed and enabled, as a district would."""
+    confirmed = [r.model_copy(update={"enabled": True, "needs_confirmation": False}) if r.kind == "share_cap" else r
+                 for r in CONFIG.rules]
+    return CONFIG.model_copy(update={"rules": tuple(confirmed)})
+
+
 @pytest.mark.parametrize(
-    "year, prerequisite, cap",
+    "year, applied",
     [
-        (2003, None, None),
-        (2016, "cstdcs_can_ldtt_2003", None),
-        (2017, "cstdcs_can_ldtt_2003", "cstdcs_toi_da_15_phan_tram"),
-        (2023, "cstdcs_can_ldtt_2003", "cstdcs_toi_da_15_phan_tram"),
-        (2024, "cstdcs_can_ldtt_2022", None),
+        (2003, set()),
+        (2016, {"cstdcs_can_ldtt_2003"}),
+        (2023, {"cstdcs_can_ldtt_2003", "cstdcs_toi_da_15_phan_tram"}),
+        (2024, {"cstdcs_can_ldtt_2022"}),
     ],
 )
-def test_award_rules_apply_only_in_their_years(year, prerequisite, cap):
-    assert [r.code for r in rules.in_force(rules.PREREQUISITE_RULES, year)] == ([prerequisite] if prerequisite else [])
-    assert [r.code for r in rules.in_force(rules.CAP_RULES, year)] == ([cap] if cap else [])
+def test_award_rules_apply_only_in_their_dates(year, applied):
+    assert {r.code for r in rules.applied(confirmed_cap_config(), year)} == applied
+    assert {r.code for r in rules.applied(CONFIG, year)} == applied - {"cstdcs_toi_da_15_phan_tram"}
 
 
-@pytest.mark.parametrize("year, expected", [(2016, "accepted"), (2018, "accepted")])
-def test_cap_warning_only_in_years_the_decree_was_in_force(tmp_path, year, expected):
-    submissions, db = tmp_path / "submissions", tmp_path / "thidua.duckdb"
+def _one_cstdcs_without_base_title(year: int, decided_on: str):
+    """TTT's year: 3 LĐTT individuals and 1 CSTĐCS decided on `decided_on` who holds none (33%)."""
     sheets = clean_sheets("TTT", year)
-    del sheets["khen_thuong"][5:9]  # 1 CSTĐCS among 3 LĐTT individuals: 33%
-    write_xlsx(submissions / str(year) / "TTT.xlsx", sheets)
-    ingest_year(CONFIG, submissions, year, db)
-    validate_year(CONFIG, year, db)
-    caps = [f for f in findings(db, year) if f["check_code"] == "cstdcs_vuot_15_phan_tram"]
-    assert len(caps) == (1 if year >= 2017 else 0)
-    assert status(db, "TTT", year) == expected
+    del sheets["khen_thuong"][5:9]
+    sheets["khen_thuong"][-1][2] = "Trần Thị Z"
+    sheets["khen_thuong"][-1][4] = decided_on
+    return sheets
+
+
+@pytest.mark.parametrize("decided_on, prerequisite_source, cap_fires", [
+    ("31/12/2023", "Luật Thi đua, khen thưởng năm 2003", True),
+    ("01/01/2024", "Luật Thi đua, khen thưởng năm 2022", False),
+])
+def test_rule_fires_only_for_awards_decided_within_its_dates(tmp_path, decided_on, prerequisite_source, cap_fires):
+    """The 2023 awards: one decided on 31/12/2023 falls under the 2003 law and the cap (which ended
+    with 2023); one decided on 01/01/2024 falls under the 2022 law only."""
+    config = confirmed_cap_config()
+    submissions, db = tmp_path / "submissions", tmp_path / "thidua.duckdb"
+    write_xlsx(submissions / "2023" / "TTT.xlsx", _one_cstdcs_without_base_title(2023, decided_on))
+    ingest_year(config, submissions, 2023, db)
+    validate_year(config, 2023, db)
+    by_code = {f["check_code"]: f for f in findings(db, 2023) if f["unit_code"] == "TTT"}
+    assert prerequisite_source in by_code["chua_dat_danh_hieu_tien_quyet"]["message_vi"]
+    assert ("vuot_ty_le_toi_da" in by_code) == cap_fires
+    if cap_fires:
+        assert "khoản 3 Điều 9 Nghị định 91/2017/NĐ-CP" in by_code["vuot_ty_le_toi_da"]["message_vi"]
+        assert by_code["vuot_ty_le_toi_da"]["observed_value"] == "1/3 = 33,3%"
+
+
+def test_disabled_rule_never_fires_and_is_listed_as_not_applied(tmp_path):
+    submissions, db = tmp_path / "submissions", tmp_path / "thidua.duckdb"
+    write_xlsx(submissions / "2018" / "TTT.xlsx", _one_cstdcs_without_base_title(2018, "15/12/2018"))
+    ingest_year(CONFIG, submissions, 2018, db)
+    validate_year(CONFIG, 2018, db)
+    codes = {f["check_code"] for f in findings(db, 2018) if f["unit_code"] == "TTT"}
+    assert codes == {"chua_dat_danh_hieu_tien_quyet"}  # the shipped cap needs confirmation: off
+    with open_db(db) as con:
+        awards = con.execute("select * from int_award where nam = 2018").df()
+    listed = {r["code"]: r for r in rules.rules_overview(CONFIG, 2018, awards)}
+    assert set(listed) == {"cstdcs_can_ldtt_2003", "cstdcs_toi_da_15_phan_tram"}
+    cap = listed["cstdcs_toi_da_15_phan_tram"]
+    assert (cap["enabled"], cap["needs_confirmation"], cap["share"]) == (False, True, None)
+    assert cap["can_cu"] == "khoản 3 Điều 9 Nghị định 91/2017/NĐ-CP"
+    assert listed["cstdcs_can_ldtt_2003"]["enabled"] is True
+
+
+def test_rule_severity_comes_from_the_configuration(tmp_path):
+    strict = [r.model_copy(update={"severity": "critical"}) for r in CONFIG.rules]
+    config = CONFIG.model_copy(update={"rules": tuple(strict)})
+    submissions, db = tmp_path / "submissions", tmp_path / "thidua.duckdb"
+    write_xlsx(submissions / "2024" / "TTT.xlsx", _one_cstdcs_without_base_title(2024, "15/12/2024"))
+    ingest_year(config, submissions, 2024, db)
+    validate_year(config, 2024, db)
+    found = [(f["check_code"], f["severity"]) for f in findings(db, 2024) if f["unit_code"] == "TTT"]
+    assert found == [("chua_dat_danh_hieu_tien_quyet", "critical")]
+    assert status(db, "TTT", 2024) == "rejected"
 
 
 @pytest.mark.parametrize("suite_name", SUITES)

@@ -6,8 +6,8 @@ indicators as (
     select * from ref_indicator
 ),
 
-units as (
-    select * from ref_unit
+expected_units as (
+    select * from int_expected_unit_years
 ),
 
 unit_indicators as (
@@ -50,11 +50,10 @@ expected as (
     cross join years
     inner join unit_indicators as value_reporters
         on value_reporters.indicator_code = inputs.value_code
-    inner join units
+    inner join expected_units as units
         on units.unit_code = value_reporters.unit_code
-    where (units.from_year is null or units.from_year <= years.nam)
-      and (units.to_year is null or years.nam <= units.to_year)
-      and (
+        and units.nam = years.nam
+    where (
           inputs.denominator_code is null
           or exists (
               select 1

@@ -36,6 +36,18 @@ rules as (
         on denominators.indicator_code = indicators.denominator_code
 ),
 
+-- Mergers that took effect inside the period: its earlier years hold the predecessors.
+mergers_in_period as (
+    select
+        string_agg(distinct strftime(predecessors.merged_on, '%d/%m/%Y'), ', ') as ngay_hop_nhat,
+        string_agg(distinct predecessors.unit_code, ', ' order by predecessors.unit_code) as don_vi_hop_nhat,
+    from ref_unit_predecessor as predecessors
+    cross join period
+    where year(predecessors.merged_on) > period.nam_dau
+      and year(predecessors.merged_on) <= period.nam_cuoi
+    having count(*) > 0
+),
+
 period_years as (
     select unnest(generate_series(nam_dau, nam_cuoi)) as nam
     from period
@@ -159,8 +171,15 @@ final as (
             when quy_tac_ky = 'last' then ghi_chu_nam_cuoi
             else ghi_chu_cac_nam
         end as ghi_chu,
+        -- One note the report can print under a period table spanning a merger (mart_unit_merger
+        -- has one per merged unit).
+        'Các năm trước ngày hợp nhất (' || mergers_in_period.ngay_hop_nhat || ') gồm số liệu của các đơn vị cũ, '
+            || 'nay là ' || mergers_in_period.don_vi_hop_nhat || '; mỗi năm cộng các đơn vị được giao báo cáo năm đó.'
+            as ghi_chu_hop_nhat,
         sort_order,
     from valued
+    left join mergers_in_period
+        on true
 )
 
 select * from final

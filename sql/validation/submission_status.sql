@@ -2,8 +2,8 @@
 -- trang_thai: accepted | rejected (unreadable, or a critical finding) | missing (nothing received).
 with
 
-units as (
-    select * from ref_unit
+expected_units as (
+    select * from int_expected_unit_years
 ),
 
 years as (
@@ -14,12 +14,11 @@ years as (
 
 expected as (
     select
-        units.unit_code,
-        years.nam,
-    from units
-    cross join years
-    where (units.from_year is null or units.from_year <= years.nam)
-      and (units.to_year is null or years.nam <= units.to_year)
+        expected_units.unit_code,
+        expected_units.nam,
+    from expected_units
+    inner join years
+        on years.nam = expected_units.nam
 ),
 
 current_versions as (

@@ -3,11 +3,23 @@
 with
 
 awards as (
-    select * from stg_award
+    select * from int_award
 ),
 
 units as (
     select * from ref_unit
+),
+
+catalogue as (
+    select * from ref_award
+),
+
+-- What a clerk may write this year, for the message on an unknown title.
+year_catalogue as (
+    select string_agg(distinct ten_hinh_thuc, ', ') as danh_muc_nam
+    from catalogue
+    where (from_year is null or from_year <= $nam)
+      and (to_year is null or $nam <= to_year)
 ),
 
 this_year as (
@@ -49,16 +61,17 @@ final as (
         numbered.so_quyet_dinh,
         strftime(numbered.ngay_quyet_dinh, '%d/%m/%Y') as ngay_quyet_dinh_text,
         year(numbered.ngay_quyet_dinh) as nam_quyet_dinh,
-        coalesce(
-            not (numbered.hinh_thuc = 'chien_si_thi_dua_co_so' and numbered.doi_tuong = 'tap_the'),
-            true
-        ) as is_not_cstdcs_to_collective,
+        numbered.ngay_quyet_dinh,
+        numbered.is_known_award,
+        numbered.is_recipient_allowed,
         numbered.occurrence = 1
             or numbered.ten_chuan is null
             or numbered.hinh_thuc is null
             or numbered.doi_tuong is null as is_first_for_recipient,
         numbered.first_row_number,
+        year_catalogue.danh_muc_nam,
     from numbered
+    cross join year_catalogue
     left join units
         on units.unit_code = numbered.unit_code
 )

@@ -24,6 +24,10 @@ findings as (
     select * from finding
 ),
 
+merged_units as (
+    select * from int_merged_unit_values
+),
+
 this_year as (
     select * from indicator_values where nam = $nam
 ),
@@ -92,7 +96,7 @@ accepted_earlier as (
     qualify row_number() over (partition by submissions.unit_code order by submissions.nam desc) = 1
 ),
 
-previous_values as (
+own_previous_values as (
     select
         accepted_earlier.unit_code,
         accepted_earlier.nam as previous_nam,
@@ -107,6 +111,32 @@ previous_values as (
         partition by indicator_values.file_version_id, indicator_values.indicator_code
         order by indicator_values.row_number
     ) = 1
+),
+
+-- A merged unit without an earlier year of its own is compared with the sum of its predecessors
+-- in their latest year before the merger (mart_merged_unit_indicators holds the same figures).
+merged_previous_values as (
+    select
+        merged.unit_code,
+        merged.nam_truoc as previous_nam,
+        merged.indicator_code,
+        merged.gia_tri_truoc as previous_gia_tri,
+        merged.gia_tri_truoc_text || ' (' || merged.ghi_chu_ngan || ')' as previous_gia_tri_text,
+    from merged_units as merged
+    where merged.nam = $nam
+      and merged.gia_tri_truoc is not null
+),
+
+previous_values as (
+    select * from own_previous_values
+    union all by name
+    select merged_previous_values.*
+    from merged_previous_values
+    where not exists (
+        select 1
+        from accepted_earlier
+        where accepted_earlier.unit_code = merged_previous_values.unit_code
+    )
 ),
 
 present as (
