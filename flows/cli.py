@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -207,11 +208,14 @@ def run(
     reject: Annotated[Optional[str], typer.Option(
         "--reject", metavar="HỌ_TÊN", help="Ghi quyết định TỪ CHỐI (reject) của người này, kèm --comment")] = None,
     comment: Annotated[str, typer.Option("--comment", metavar="Ý_KIẾN", help="Ý kiến của người duyệt")] = "",
+    report_date: Annotated[Optional[datetime], typer.Option(
+        "--report-date", formats=["%Y-%m-%d", "%d/%m/%Y"], metavar="NGÀY",
+        help="Ngày ghi trên báo cáo (2020-12-15 hoặc 15/12/2020); không có thì để trống cho văn phòng điền")] = None,
     submissions: Submissions = DEFAULT_SUBMISSIONS, config: ConfigDir = DEFAULT_CONFIG,
     out: Out = Path("out"), db: Db = None,
 ) -> None:
     """Cả chu trình: nhập → kiểm tra → công bố → tổng hợp → dự thảo báo cáo (→ ký duyệt)."""
-    from flows.cycle import yearly_report
+    from flows.cycle import BUSY, LOCKED, REFUSED, REJECTED, yearly_report
     from flows.params import CycleParams, SignOff
 
     if sign_off and reject:
@@ -221,20 +225,45 @@ def run(
         decision = SignOff(decision="approve" if sign_off else "reject", name=sign_off or reject, comment=comment)
     params = CycleParams(year=year, period_years=period_years, submissions=submissions.resolve(),
                          config=config.resolve(), out=out.resolve(), db=db.resolve() if db else None,
-                         sign_off=decision)
+                         sign_off=decision, report_date=report_date.date() if report_date else None)
     _preflight(params.config_dir(), params.submissions_dir(), params.db_path(), params.years())
     state, result = _run_flow(yearly_report, params)
+    if state.name in (LOCKED, BUSY, REFUSED):
+        typer.echo(state.message)
+        raise typer.Exit(code=0 if state.name == LOCKED else 1)
     years = params.years()
     _print_years(params.db_path(), years[0], years[-1])
     outcome = result.get("sign_off") if isinstance(result, dict) else None
     typer.echo(f"Kết quả: {_shown(params.out_dir() / str(year))}/")
-    if state.is_failed():
+    if state.name == REJECTED:
         typer.echo(f"Bản dự thảo bị từ chối: {state.message}")
     elif outcome:
-        typer.echo(f"Đã ký duyệt bởi {outcome['name']}: bản chính thức đã được ghi.")
+        typer.echo(f"Đã ký duyệt bởi {outcome['name']}: bản ký duyệt ở {outcome.get('final_folder')}")
     else:
         typer.echo("Bản DỰ THẢO đã được ghi. Ký duyệt: thidua run --year "
                    f"{year} --period-years {period_years} --sign-off \"Họ tên\" (hoặc --reject \"Họ tên\" --comment \"…\")")
+
+
+@app.command()
+def reopen(
+    year: Year,
+    reason: Annotated[str, typer.Option("--reason", help="Lý do mở lại năm đã ký duyệt")],
+    by: Annotated[str, typer.Option("--by", help="Họ tên người mở lại")] = "",
+    out: Out = Path("out"), db: Db = None,
+) -> None:
+    """Mở lại một năm đã ký duyệt: lượt chạy sau đưa các tệp gửi sau vào số liệu."""
+    import getpass
+
+    from tasks.db import DatabaseError
+    from tasks.signoff import SignOffError, reopen_year
+
+    try:
+        reopened = reopen_year(db_path=db or out / "thidua.duckdb", year=year, reason=reason,
+                               by=by or getpass.getuser())
+    except (SignOffError, DatabaseError) as exc:
+        _fail(str(exc))
+    typer.echo(f"Năm {year} đã được mở lại ({reopened['reopened_by']}: {reopened['reason']}). "
+               f"Chạy lại: thidua run --year {year}")
 
 
 @app.command()

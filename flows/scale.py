@@ -27,7 +27,7 @@ from tasks.aggregate import aggregate as aggregate_marts
 from tasks.aggregate import write_outputs
 from tasks.config import PROJECT_ROOT, load_config
 from tasks.ingest import ingest_year
-from tasks.rollup import ChildRun, child_counts, child_folders, district_cycle, rollup
+from tasks.rollup import ChildRun, child_counts, child_folders, cycle_stages, district_cycle, rollup
 from tasks.validate import validate_year
 
 # Children of a nation run are whole districts: one task each keeps Prefect's cost per child to a
@@ -35,10 +35,9 @@ from tasks.validate import validate_year
 roll_up = task(rollup, name="rollup", cache_policy=NO_CACHE)
 # A deployment's child run shows each stage, as the yearly flow does (reading the config is not one:
 # it takes milliseconds, and a task run costs more than that).
-ingest = task(ingest_year, name="ingest", cache_policy=NO_CACHE)
-validate = task(validate_year, name="validate", cache_policy=NO_CACHE)
-aggregate = task(aggregate_marts, name="aggregate", cache_policy=NO_CACHE)
-write_tables = task(write_outputs, name="write-outputs", cache_policy=NO_CACHE)
+STAGES = {stage: task(fn, name=name, cache_policy=NO_CACHE) for stage, name, fn in (
+    ("ingest", "ingest", ingest_year), ("validate", "validate", validate_year),
+    ("aggregate", "aggregate", aggregate_marts), ("write", "write-outputs", write_outputs))}
 
 
 def _quiet_worker() -> None:
@@ -73,11 +72,9 @@ def district_run(folder: Path, year: int, out_dir: Path, period_years: int = 1) 
     config = load_config(folder / "config")
     # quote: Prefect would otherwise walk every unit and indicator of the config looking for futures,
     # at each of the four calls (docs/scale.md, "Prefect's cost per district run").
-    stage_config = quote(config)
-    ingested = ingest(config=stage_config, submissions_dir=folder / "submissions", year=year, db_path=db)
-    summary = validate(config=stage_config, year=year, db_path=db)
-    aggregate(config=stage_config, year=year, period_years=period_years, db_path=db)
-    written = write_tables(config=stage_config, year=year, period_years=period_years, db_path=db, out_dir=out_dir)
+    ingested, summary, written = cycle_stages(
+        config=quote(config), submissions_dir=folder / "submissions", year=year, period_years=period_years,
+        db_path=db, out_dir=out_dir, stages=STAGES)
     return {"district_code": config.district.code, "db_path": str(db), "files": len(ingested.files),
             "accepted": summary.count("accepted"), "rejected": summary.count("rejected"),
             "missing": summary.count("missing"), "outputs": [str(p) for p in written]}

@@ -15,6 +15,7 @@ from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
 from tasks.feedback import SEVERITY_VI, load_unit_files, write_feedback
 from tasks.report.charts import validation_charts
+from tasks.runlog import TIMEZONE, artifact_key
 from tasks.safety import forbid_scripts, neutralise
 from tasks.validate import YEAR_AWARDS_SQL, ValidationSummary, gx_context
 from tasks.workbook_templates import build_template
@@ -155,8 +156,12 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def publish_artifacts(summary: ValidationSummary, paths: list[Path] | None = None) -> list[str]:
-    """Prefect artifacts for the UI (unit status table, Markdown summary); a no-op outside a flow run."""
+def publish_artifacts(summary: ValidationSummary, paths: list[Path] | None = None, key_scope: str = "local") -> list[str]:
+    """Prefect artifacts for the UI (unit status table, Markdown summary); a no-op outside a flow run.
+
+    key_scope names the output folder (CheckParams.artifact_scope), so two districts or two output
+    folders never overwrite each other's artifacts.
+    """
     from prefect.context import FlowRunContext, TaskRunContext
 
     if FlowRunContext.get() is None and TaskRunContext.get() is None:
@@ -171,7 +176,7 @@ def publish_artifacts(summary: ValidationSummary, paths: list[Path] | None = Non
          "so_loi_nghiem_trong": s.get("so_loi_nghiem_trong") or 0, "so_canh_bao": s.get("so_canh_bao") or 0}
         for s in summary.statuses
     ]
-    keys = [f"thidua-validation-status-{year}", f"thidua-validation-{year}"]
+    keys = [artifact_key("validation-status", year, key_scope), artifact_key("validation", year, key_scope)]
     create_table_artifact(table=table, key=keys[0],
                           description=f"Trạng thái báo cáo của các đơn vị năm {year} (lượt {summary.run_id})")
     create_markdown_artifact(markdown=summary_markdown(summary, paths or []), key=keys[1],
@@ -182,13 +187,15 @@ def publish_artifacts(summary: ValidationSummary, paths: list[Path] | None = Non
 def summary_markdown(summary: ValidationSummary, paths: list[Path]) -> str:
     missing = [s["ma_don_vi"] for s in summary.statuses if s["trang_thai"] == "missing"]
     rejected = [s["ma_don_vi"] for s in summary.statuses if s["trang_thai"] == "rejected"]
+    # A unit that has not submitted yet is counted as missing, not as a critical error of its data.
+    critical = sum(s.get("so_loi_nghiem_trong") or 0 for s in summary.statuses if s["trang_thai"] != "missing")
     lines = [
         f"# Kết quả kiểm tra số liệu năm {summary.year}",
         "",
-        f"- Lượt kiểm tra: `{summary.run_id}` ({summary.finished_at:%d/%m/%Y %H:%M})",
+        f"- Lượt kiểm tra: `{summary.run_id}` ({summary.finished_at.astimezone(TIMEZONE):%d/%m/%Y %H:%M})",
         f"- Chấp nhận: **{summary.count('accepted')}**, bị trả lại: **{summary.count('rejected')}**, "
         f"chưa nộp: **{summary.count('missing')}**",
-        f"- Lỗi nghiêm trọng: **{summary.so_loi_nghiem_trong}**, cảnh báo: **{summary.so_canh_bao}**",
+        f"- Lỗi nghiêm trọng trong bài đã nộp: **{critical}**, cảnh báo: **{summary.so_canh_bao}**",
         f"- Bị trả lại: {', '.join(rejected) or 'không có'}",
         f"- Chưa nộp: {', '.join(missing) or 'không có'}",
     ]

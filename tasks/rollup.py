@@ -66,9 +66,38 @@ def child_folders(parent_dir: Path | str) -> list[Path]:
     return folders
 
 
+PLAIN_STAGES = {"ingest": ingest_year, "validate": validate_year, "aggregate": aggregate, "write": write_outputs}
+
+
+def cycle_stages(*, config, submissions_dir: Path, year: int, period_years: int, db_path: Path, out_dir: Path,
+                 stages: dict | None = None, write_files: bool = True, seconds: dict | None = None):
+    """ingest → validate → aggregate (→ CSV/xlsx) of one district: the one definition of a child's cycle.
+
+    `district_cycle` calls the plain functions in a worker process; the `district-run` flow passes
+    its Prefect tasks as `stages`. Returns (ingest summary, validation summary, written files);
+    `seconds` collects the time of each stage (writing the tables counts as aggregating).
+    """
+    run = {**PLAIN_STAGES, **(stages or {})}
+    seconds = {} if seconds is None else seconds
+
+    def timed(name: str, stage: str, **kwargs):
+        clock = time.perf_counter()
+        try:
+            return run[stage](**kwargs)
+        finally:
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - clock
+
+    ingested = timed("ingest", "ingest", config=config, submissions_dir=submissions_dir, year=year, db_path=db_path)
+    summary = timed("validate", "validate", config=config, year=year, db_path=db_path)
+    timed("aggregate", "aggregate", config=config, year=year, period_years=period_years, db_path=db_path)
+    written = timed("aggregate", "write", config=config, year=year, period_years=period_years, db_path=db_path,
+                    out_dir=out_dir) if write_files else []
+    return ingested, summary, written
+
+
 def district_cycle(*, folder: Path | str, year: int, out_dir: Path | str, period_years: int = 1,
                    write_files: bool = True) -> ChildRun:
-    """ingest → validate → aggregate (→ CSV/xlsx) for one child folder, as plain calls in one process.
+    """cycle_stages for one child folder, as plain calls in one process.
 
     A failure is returned, not raised: one broken district must not stop a province.
     """
@@ -80,17 +109,9 @@ def district_cycle(*, folder: Path | str, year: int, out_dir: Path | str, period
     try:
         config = load_config(folder / "config")
         code = config.district.code
-        clock = time.perf_counter()
-        ingest_year(config, folder / "submissions", year, db_path)
-        seconds["ingest"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        summary = validate_year(config, year, db_path)
-        seconds["validate"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        aggregate(config, year, period_years, db_path)
-        if write_files:
-            write_outputs(config, year, period_years, db_path, out_dir)
-        seconds["aggregate"] = time.perf_counter() - clock
+        _, summary, _ = cycle_stages(config=config, submissions_dir=folder / "submissions", year=year,
+                                     period_years=period_years, db_path=db_path, out_dir=out_dir,
+                                     write_files=write_files, seconds=seconds)
     except Exception as exc:  # reported in rollup_run and the status CSV, named by its folder
         return ChildRun(code, str(folder), str(db_path) if db_path.exists() else None, "failed",
                         f"{type(exc).__name__}: {str(exc)[:500]}", time.perf_counter() - started, seconds)

@@ -10,6 +10,7 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tasks.config import Config
 from tasks.db import open_db
@@ -20,6 +21,12 @@ LATEST = "latest"
 CHANGES_FILE = "thay_doi.md"
 RUN_LOG_FILE = "run_log.csv"
 _STATUS_VI = {"accepted": "đã nhận", "rejected": "bị trả lại", "superseded": "đã thay thế"}
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def now_vn() -> dt.datetime:
+    """Wall time in Asia/Ho_Chi_Minh, without tzinfo: what every time stored or written by the cycle is."""
+    return dt.datetime.now(TIMEZONE).replace(tzinfo=None)
 
 
 @dataclass
@@ -61,7 +68,7 @@ class Draft:
 
 
 def new_run_id(year: int) -> str:
-    return f"cycle-{year}-{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    return f"cycle-{year}-{now_vn():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
 def sha256_of(path: Path) -> str:
@@ -82,18 +89,9 @@ def log_stage(*, db_path: Path | str, run_id: str, stage: str, year: int, starte
     with open_db(db_path) as con:
         con.execute(
             "insert into run_log values (?, ?, ?, ?, ?, ?, ?)",
-            [run_id, stage, year, started_at, dt.datetime.now(), flow_run_id,
+            [run_id, stage, year, started_at, now_vn(), flow_run_id,
              json.dumps(detail or {}, ensure_ascii=False, default=str)],
         )
-
-
-def log_outputs(*, db_path: Path | str, run_id: str, stage: str, year: int, started_at: dt.datetime,
-                paths: list[Path], flow_run_id: str | None = None, **detail) -> list[dict]:
-    """Record which files a stage wrote, with their sha256; returns the hashes."""
-    outputs = hashed(paths)
-    log_stage(db_path=db_path, run_id=run_id, stage=stage, year=year, started_at=started_at,
-              flow_run_id=flow_run_id, detail={**detail, "outputs": outputs})
-    return outputs
 
 
 def save_draft(*, config: Config, year: int, period_years: int, db_path: Path | str, out_dir: Path | str,
@@ -135,8 +133,8 @@ def save_draft(*, config: Config, year: int, period_years: int, db_path: Path | 
         _write_run_log(folder / RUN_LOG_FILE, log_rows)
         draft.outputs = hashed(sorted(folder.iterdir()))
         con.execute(
-            "insert into draft values (?, ?, ?, ?, current_timestamp, ?, ?, ?, ?, ?)",
-            [run_id, year, version, period_years, flow_run_id,
+            "insert into draft values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, year, version, period_years, now_vn(), flow_run_id,
              validation_run_id[0] if validation_run_id else None, max_file_version_id, str(folder),
              json.dumps(draft.outputs, ensure_ascii=False)],
         )
@@ -223,3 +221,50 @@ def _write_run_log(path: Path, rows: list[tuple]) -> None:
         writer.writerow(["run_id", "stage", "nam", "started_at", "finished_at", "flow_run_id", "detail"])
         for row in rows:
             writer.writerow(["" if v is None else v for v in row])
+
+
+def draft_of_flow_run(db_path: Path | str, flow_run_id: str) -> Draft | None:
+    """The draft a flow run already wrote: a suspended run that was resumed starts again from the top."""
+    with open_db(db_path) as con:
+        row = con.execute("select run_id, nam, version, folder, outputs from draft where flow_run_id = ? "
+                          "order by version desc limit 1", [str(flow_run_id)]).fetchone()
+    if row is None:
+        return None
+    run_id, year, version, folder, outputs = row
+    folder = Path(folder)
+    changes = folder / CHANGES_FILE
+    return Draft(run_id=run_id, year=year, version=version, folder=folder, latest=folder.parent / LATEST,
+                 outputs=json.loads(outputs), changes_md=changes.read_text(encoding="utf-8") if changes.is_file() else "")
+
+
+def newest_draft_version(db_path: Path | str, year: int) -> int | None:
+    with open_db(db_path) as con:
+        return con.execute("select max(version) from draft where nam = ?", [year]).fetchone()[0]
+
+
+def figures_moved_since(db_path: Path | str, run_id: str, year: int, period_years: int) -> list[str]:
+    """Indicator codes whose district figure differs now from what the draft of `run_id` showed."""
+    with open_db(db_path) as con:
+        rows = con.execute(
+            "select coalesce(d.indicator_code, m.indicator_code) from "
+            "(select * from draft_indicator where run_id = ?) as d full join "
+            "(select nam, indicator_code, gia_tri from mart_district_indicators where nam between ? and ?) as m "
+            "on d.nam = m.nam and d.indicator_code = m.indicator_code "
+            "where d.gia_tri is distinct from m.gia_tri order by 1",
+            [run_id, year - period_years + 1, year]).fetchall()
+    return [r[0] for r in rows]
+
+
+def artifact_key(kind: str, year: int, scope: str) -> str:
+    """A Prefect artifact key of one output folder: two districts or folders never share one."""
+    return f"thidua-{kind}-{year}-{scope}"
+
+
+def year_counts_line(summary) -> str:
+    """The INFO line of a year's check: how many units were accepted, rejected and missing, and which."""
+    def codes(status: str) -> str:
+        found = [s["ma_don_vi"] for s in summary.statuses if s["trang_thai"] == status]
+        return f" ({', '.join(found)})" if found else ""
+
+    return (f"Năm {summary.year}: {summary.count('accepted')} đơn vị được chấp nhận, "
+            f"{summary.count('rejected')} bị trả lại{codes('rejected')}, {summary.count('missing')} chưa nộp{codes('missing')}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import signal
 import socket
@@ -40,6 +42,12 @@ PREFECT = str(Path(sys.executable).parent / "prefect")
 POOL, QUEUE = "thidua-process", "hong-ngu"
 YEARLY, CHECK = "yearly-report/hong-ngu", "collection-check/hong-ngu"
 CHILD, CHILD_QUEUE = "district-run/district-run", "district-run"
+REOPEN = "reopen-year/hong-ngu"
+LEASE_SECONDS = 30  # the least Prefect 3.9 accepts for the deployment lease and the heartbeat
+
+
+def restart_worker(server) -> None:
+    server["restart_worker"]()
 
 
 def free_port() -> int:
@@ -92,6 +100,11 @@ def server(tmp_path_factory):
         "DO_NOT_TRACK": "1",
         "GX_ANALYTICS_ENABLED": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
+        # The intervals that killed a paused run (issue 12), as short as Prefect allows, so the
+        # yearly test can wait three of them: the deployment lease and the flow-run heartbeat.
+        "PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION": str(LEASE_SECONDS),
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(LEASE_SECONDS),
+        "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "5",
         # Schedule a whole year ahead so the yearly run shows whatever the date of the test.
         "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_SCHEDULED_TIME": "P400D",
     }
@@ -99,7 +112,7 @@ def server(tmp_path_factory):
     started: list[subprocess.Popen] = []
 
     def spawn(args: list[str], log: Path, cwd: Path) -> subprocess.Popen:
-        with open(log, "wb") as fh:
+        with open(log, "ab") as fh:
             process = subprocess.Popen(args, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         started.append(process)
@@ -120,9 +133,16 @@ def server(tmp_path_factory):
         cli("work-pool", "create", POOL, "--type", "process")
         cli("work-queue", "create", QUEUE, "--pool", POOL, "--limit", "1")
         deployed = cli("deploy", "--all", cwd=PROJECT_ROOT)
-        spawn([PREFECT, "worker", "start", "--pool", POOL, "--limit", "1"], logs[1], root)
+        # As the README starts it: --limit 2 lets the daily check run while a yearly run waits.
+        worker = [PREFECT, "worker", "start", "--pool", POOL, "--limit", "2"]
+        workers = [spawn(worker, logs[1], root)]
+
+        def restart() -> None:
+            stop(workers[-1])
+            workers.append(spawn(worker, logs[1], root))
+
         with temporary_settings(updates={PREFECT_API_URL: url}):
-            yield {"url": url, "root": root, "logs": logs, "deployed": deployed}
+            yield {"url": url, "root": root, "logs": logs, "deployed": deployed, "restart_worker": restart}
     finally:
         for process in reversed(started):
             stop(process)
@@ -156,54 +176,91 @@ def scheduled(client, deployment_id) -> list[dt.datetime]:
     return [r.expected_start_time.astimezone(TIMEZONE) for r in runs]
 
 
-def test_ui_run_pauses_for_sign_off_and_approval_publishes_final_draft(server, tmp_path):
+def state_of(client, run_id):
+    return client.read_flow_run(run_id).state
+
+
+def finished(client, run_id, server, what: str, timeout: float = 240):
+    return wait_until(lambda: (s := state_of(client, run_id)) and s.is_final() and s,
+                      timeout=timeout, what=what, logs=server["logs"])
+
+
+def test_yearly_run_stays_paused_across_leases_and_a_worker_restart_then_approval_writes_final(server, tmp_path):
     subs = tmp_path / "submissions"
     write_xlsx(subs / "2020" / "TTT.xlsx", submission("TTT", 2020, {"so_ho": 1000, "so_ho_ngheo": 50}))
     write_xlsx(subs / "2020" / "TP1.xlsx", submission("TP1", 2020, {"so_ho": 2000, "so_ho_ngheo": 70}))
     out = tmp_path / "out"
+    params = {"params": {"year": 2020, "submissions": str(subs), "out": str(out)}}
 
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(YEARLY)
         # What the UI's "Run" form posts: the deployment's parameters with the operator's changes.
-        run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"params": {"year": 2020, "submissions": str(subs), "out": str(out)}},
-        )
+        run = client.create_flow_run_from_deployment(deployment.id, parameters=params)
         paused = wait_until(
-            lambda: (s := client.read_flow_run(run.id).state) and (s.is_paused() or s.is_final()) and s,
+            lambda: (s := state_of(client, run.id)) and (s.is_paused() or s.is_final()) and s,
             timeout=300, what="the run to pause for sign-off", logs=server["logs"],
         )
-        assert paused.is_paused(), f"{paused.type}: {paused.message}"
-        # The run saves its form and description just after it turns Paused; the UI waits for them too.
-        description = wait_until(
-            lambda: run_input(client, run.id, paused.state_details.run_input_keyset["description"]),
-            timeout=60, what="the sign-off form's description", logs=server["logs"],
-        )
-        assert "Ký duyệt bản dự thảo báo cáo năm 2020" in description
-        assert "/artifacts/key/thidua-validation-2020" in description
-        draft = out / "2020" / "drafts" / "001" / "bao_cao_2020.md"
-        assert "DỰ THẢO" in draft.read_text(encoding="utf-8")
+        assert paused.is_paused() and paused.name == "Suspended", f"{paused.type}: {paused.message}"
+        keyset = paused.state_details.run_input_keyset
+        description = wait_until(lambda: run_input(client, run.id, keyset["description"]),
+                                 timeout=60, what="the sign-off form's description", logs=server["logs"])
+        assert "Ký duyệt bản dự thảo báo cáo năm 2020" in description and ", lần 1" in description
+        assert f"/artifacts/key/thidua-validation-2020-" in description
+        schema = run_input(client, run.id, keyset["schema"])
+        schema = json.loads(schema) if isinstance(schema, str) else schema
+        assert schema["properties"]["draft_version"]["default"] == 1
+        assert [c["title"] for c in schema["properties"]["decision"]["oneOf"]] == ["Duyệt", "Từ chối"]
+        assert "DỰ THẢO" in (out / "2020" / "drafts" / "001" / "bao_cao_2020.md").read_text(encoding="utf-8")
+
+        # While it waits: a second yearly run of the same year ends at once, naming the waiting run...
+        second = client.create_flow_run_from_deployment(deployment.id, parameters=params)
+        refused = finished(client, second.id, server, "the second yearly run to end")
+        # Completed under its own name: any other final state makes Prefect log an ERROR traceback.
+        assert (refused.type, refused.name) == (StateType.COMPLETED, "Trùng lượt"), refused
+        assert str(run.id) in refused.message and "đang chờ ký duyệt" in refused.message
+        # ...and the daily collection check of the same district runs.
+        check = client.create_flow_run_from_deployment(client.read_deployment_by_name(CHECK).id,
+                                                       parameters={"params": {"year": 2020, "submissions": str(subs),
+                                                                              "out": str(out)}})
+        assert finished(client, check.id, server, "the collection check").is_completed()
+
+        # Three lease / heartbeat intervals (30 s each in this server's settings) with a worker restart between.
+        restart_worker(server)
+        time.sleep(3 * LEASE_SECONDS + 10)
+        still = state_of(client, run.id)
+        assert still.is_paused() and still.name == "Suspended", f"{still.type}: {still.message}"
 
         # The server checks the answers against the form's schema, as the UI does before posting.
         with pytest.raises(RuntimeError, match="decision"):
-            resume_flow_run(run.id, run_input={"decision": "duyệt", "name": "Nguyễn Thị Duyệt"})
-        assert client.read_flow_run(run.id).state.is_paused()
-
+            resume_flow_run(run.id, run_input={"decision": "duyệt", "name": "Nguyễn Thị Duyệt", "draft_version": 1})
+        # A resume must name the draft it signs (the UI's form fills it in).
+        with pytest.raises(RuntimeError, match="draft_version"):
+            resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt"})
+        assert state_of(client, run.id).is_paused()
         # What the UI's "Resume" form posts: the reviewer's answers to SignOffInput.
-        resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý"})
-        final = wait_until(
-            lambda: (s := client.read_flow_run(run.id).state) and s.is_final() and s,
-            timeout=180, what="the run to finish after approval", logs=server["logs"],
-        )
+        resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý",
+                                           "draft_version": 1})
+        final = finished(client, run.id, server, "the run to finish after approval")
         assert final.is_completed(), f"{final.type}: {final.message}"
 
-    report = (out / "2020" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    signed = json.loads((out / "2020" / "final" / "sign_off.json").read_text(encoding="utf-8"))
+    assert (signed["nguoi_duyet"], signed["y_kien"], signed["ban_du_thao"], signed["flow_run_id"]) == \
+        ("Nguyễn Thị Duyệt", "Đồng ý", 1, str(run.id))
+    assert signed["thoi_diem"].endswith("+07:00")
+    for name, digest in signed["sha256"].items():
+        assert hashlib.sha256((out / "2020" / "final" / name).read_bytes()).hexdigest() == digest
+    report = (out / "2020" / "final" / "bao_cao_2020.md").read_text(encoding="utf-8")
     assert "DỰ THẢO" not in report and "Nguyễn Thị Duyệt" in report
     con = duckdb.connect(str(out / "thidua.duckdb"), read_only=True)
     try:
-        stored = con.execute("select flow_run_id, nam, decision, reviewer_name, comment from sign_off").fetchall()
+        stored = con.execute("select flow_run_id, nam, decision, reviewer_name, comment, draft_version "
+                             "from sign_off").fetchall()
+        guard_rows = con.execute("select count(*) from cycle_guard").fetchone()[0]
     finally:
         con.close()
-    assert stored == [(str(run.id), 2020, "approve", "Nguyễn Thị Duyệt", "Đồng ý")]
+    assert stored == [(str(run.id), 2020, "approve", "Nguyễn Thị Duyệt", "Đồng ý", 1)]
+    assert guard_rows == 0
+    assert "Engine execution exited with unexpected exception" not in server["logs"][1].read_text(errors="replace")
 
 
 @pytest.mark.parametrize(
@@ -219,7 +276,8 @@ def test_deployments_are_scheduled_in_vietnam_time(server, name, cron, hour, day
         [schedule] = deployment.schedules
         assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Asia/Ho_Chi_Minh")
         assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, QUEUE)
-        assert deployment.global_concurrency_limit.limit == 1
+        # No deployment concurrency limit: its lease does not survive a pause (tasks/guard.py instead).
+        assert deployment.global_concurrency_limit is None
         assert deployment.pull_steps == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}
         ]
@@ -272,3 +330,12 @@ def test_scale_on_workers_runs_each_child_through_the_district_run_deployment(se
         assert (out / "HUYEN01" / "2025" / name).read_text(encoding="utf-8") == \
             (tmp_path / "plain" / "2025" / name).read_text(encoding="utf-8")
     assert plain.accepted == 21
+
+
+def test_reopen_year_deployment_takes_typed_year_reason_and_name(server):
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(REOPEN)
+    assert deployment.entrypoint == "flows/cycle.py:reopen"
+    fields = deployment.parameter_openapi_schema["definitions"]["ReopenParams"]
+    assert fields["required"] == ["year", "reason", "by"]
+    assert fields["properties"]["year"]["type"] == "integer"

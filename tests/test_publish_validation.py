@@ -132,19 +132,23 @@ def test_artifacts_are_a_no_op_outside_a_flow_run(published):
     assert publish_artifacts(summary, paths) == []
 
 
-def test_artifacts_inside_a_flow_run_use_stable_keys(harness, published):
+def test_artifacts_inside_a_flow_run_use_stable_keys_per_output_folder(harness, published):
     from prefect import flow
     from prefect.artifacts import Artifact
 
     summary, paths, _ = published
 
     @flow
-    def publish_flow():
-        return publish_artifacts(summary, paths)
+    def publish_flow(scope: str):
+        return publish_artifacts(summary, paths, key_scope=scope)
 
-    keys = publish_flow()
-    markdown = Artifact.get(f"thidua-validation-{YEAR}")
-    table = Artifact.get(f"thidua-validation-status-{YEAR}")
-    assert keys == [f"thidua-validation-status-{YEAR}", f"thidua-validation-{YEAR}"]
+    keys = publish_flow("huyen-a")
+    assert publish_flow("huyen-b") == [f"thidua-validation-status-{YEAR}-huyen-b", f"thidua-validation-{YEAR}-huyen-b"]
+    markdown = Artifact.get(f"thidua-validation-{YEAR}-huyen-a")
+    table = Artifact.get(f"thidua-validation-status-{YEAR}-huyen-a")
+    assert keys == [f"thidua-validation-status-{YEAR}-huyen-a", f"thidua-validation-{YEAR}-huyen-a"]
     assert "Chưa nộp: LKB" in markdown.data
+    # A unit that has not submitted is missing, not a critical error of submitted data.
+    submitted = sum(s["so_loi_nghiem_trong"] or 0 for s in summary.statuses if s["trang_thai"] != "missing")
+    assert f"Lỗi nghiêm trọng trong bài đã nộp: **{submitted}**" in markdown.data
     assert '"ma_don_vi": "LKB"' in table.data and '"trang_thai": "missing"' in table.data

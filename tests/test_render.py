@@ -607,6 +607,22 @@ def test_a_province_report_says_tinh_throughout(config, seed_db, tmp_path):
     assert "Chỉ số cải cách hành chính của tỉnh năm 2019" in text
 
 
+def test_a_config_folder_without_its_own_sections_cites_no_other_districts_documents(config, seed_db, tmp_path):
+    """The shipped sections.yaml cites Hồng Ngự's plans: a folder that falls back to it must not."""
+    from tasks.config import load_config
+
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    for name in ("units.yaml", "indicators.yaml", "settings.yaml"):
+        (config_dir / name).write_text((Path(config.config_dir) / name).read_text(encoding="utf-8"), encoding="utf-8")
+    other = load_config(config_dir)
+    own = full_text(docx.Document(str(render_report(config, 2020, 5, seed_db, tmp_path / "a", report_date=ISSUED_ON)[0])))
+    fallback = full_text(docx.Document(str(render_report(other, 2020, 5, seed_db, tmp_path / "b",
+                                                         report_date=ISSUED_ON)[0])))
+    assert "193/KH-UBND" in own
+    assert "193/KH-UBND" not in fallback and "179/KH-UBND" not in fallback
+
+
 MD_HOSTILE = "- không phải danh sách\n1. không phải mục\n---\n~~không gạch~~ http://x.vn www.y.vn a@b.vn \u202eabc\u202c"
 
 

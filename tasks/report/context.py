@@ -121,8 +121,11 @@ def load_sections(config: Config) -> dict:
     data = _yaml(path)
     if not isinstance(data.get("sections"), list):
         raise RenderError(f"{path}: key sections: expected a list of sections")
+    # The documents a report answers are the district's own: never cite another district's plans
+    # because a config folder without its own sections.yaml fell back to the project's.
+    own = path.resolve().parent == Path(config.config_dir).resolve()
     return {"path": path, "sections": data["sections"], "groups": data.get("groups") or [],
-            "can_cu": data.get("can_cu") or [], "bieu_do": data.get("bieu_do") or []}
+            "can_cu": (data.get("can_cu") or []) if own else [], "bieu_do": data.get("bieu_do") or []}
 
 
 def level_of(config: Config) -> str:
