@@ -130,6 +130,7 @@ def province_run_on_workers(parent_dir: Path, year: int, out_dir: Path, period_y
 
     parent_dir, out_dir = _anchored(parent_dir), _anchored(out_dir)
     folders = child_folders(parent_dir)
+
     def submit(f: Path):
         # timeout=0 only creates the run: every child is queued at once and the workers share them.
         return run_deployment(name=deployment, timeout=0, parameters={

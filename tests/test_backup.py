@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import subprocess
 import sys
 import tarfile
@@ -65,7 +66,12 @@ def test_restore_into_empty_folder_gives_same_figures_and_signed_files(signed_ye
     assert figures(target / "thidua.duckdb") == figures(out / "thidua.duckdb") != []
     # Every file of the year — the signed report, its drafts, the validation pages — byte for byte.
     assert digests(target / "2020") == digests(out / "2020")
-    assert "DỰ THẢO" not in (target / "2020" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    # The signed report of final/ is there, and still matches the hashes its sign-off recorded.
+    final = target / "2020" / "final"
+    assert "DỰ THẢO" not in (final / "bao_cao_2020.md").read_text(encoding="utf-8")
+    signed = json.loads((final / "sign_off.json").read_text(encoding="utf-8"))
+    assert signed["sha256"] and all(hashlib.sha256((final / name).read_bytes()).hexdigest() == digest
+                                    for name, digest in signed["sha256"].items())
     assert digests(target / "submissions") == digests(subs)
     con = duckdb.connect(str(target / "thidua.duckdb"), read_only=True)
     try:
@@ -106,12 +112,12 @@ def test_restore_refuses_an_archive_changed_after_backup(signed_year, tmp_path):
     with tarfile.open(archive, "r:gz") as src, tarfile.open(changed, "w:gz") as dst:
         for member in src.getmembers():
             data = src.extractfile(member).read() if member.isfile() else None
-            if member.name == "out/2020/bao_cao_2020.md":
+            if member.name == "out/2020/final/bao_cao_2020.md":
                 data = data.replace("Trần Thị B".encode(), "Người Khác".encode())
                 member.size = len(data)
             dst.addfile(member, io.BytesIO(data) if data is not None else None)
     done = cli("restore", "--from", changed, "--out", tmp_path / "r")
-    assert done.exit_code == 2 and "out/2020/bao_cao_2020.md" in done.output, done.output
+    assert done.exit_code == 2 and "out/2020/final/bao_cao_2020.md" in done.output, done.output
     assert not (tmp_path / "r" / "thidua.duckdb").exists()
     # A copy cut short (a full disk, an interrupted transfer) is refused the same way.
     cut = tmp_path / "cut.tar.gz"

@@ -1,4 +1,4 @@
-"""deploy/ for real: a Prefect server on PostgreSQL, two workers, one of them killed in the middle of a province run."""
+"""deploy/ for real on PostgreSQL: two workers with one killed mid-province-run; a server restart while a run waits for sign-off."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import duckdb
+from factories import submission, write_xlsx
 from pg_server import services  # noqa: F401  (fixture)
 from pg_server import postgres_url  # noqa: F401  (fixture)
 from prefect import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.flow_runs import resume_flow_run
 from test_deployment import wait_until
 
 from tasks.config import PROJECT_ROOT
@@ -104,5 +106,45 @@ def test_province_on_two_workers_survives_a_worker_killed_mid_run(services, tmp_
     con = duckdb.connect(str(out / "rollup.duckdb"), read_only=True)
     try:
         assert con.execute("select trang_thai, count(*) from rollup_run group by all").fetchall() == [("ok", CHILDREN)]
+    finally:
+        con.close()
+
+
+def test_yearly_run_waiting_for_sign_off_survives_a_server_restart_then_approval_writes_final(services, tmp_path):
+    """The server on PostgreSQL is stopped and started again while the run waits; then the reviewer approves."""
+    subs = tmp_path / "submissions"
+    write_xlsx(subs / "2020" / "TTT.xlsx", submission("TTT", 2020, {"so_ho": 1000, "so_ho_ngheo": 50}))
+    write_xlsx(subs / "2020" / "TP1.xlsx", submission("TP1", 2020, {"so_ho": 2000, "so_ho_ngheo": 70}))
+    out = tmp_path / "out"
+    services.start_worker("worker-district", "hong-ngu")
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("yearly-report/hong-ngu")
+        run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"params": {"year": 2020, "submissions": str(subs), "out": str(out)}})
+        waiting = wait_until(lambda: (s := client.read_flow_run(run.id).state) and (s.is_paused() or s.is_final()) and s,
+                             timeout=400, what="the run to wait for sign-off", logs=services.logs)
+        assert waiting.is_paused() and waiting.name == "Suspended", f"{waiting.type}: {waiting.message}"
+        suspended_at = time.monotonic()
+
+    services.stop_server()
+    services.start_server()
+    # Past the heartbeat automation's 90 s: a run waiting for sign-off is not a dead run.
+    time.sleep(max(0.0, 100 - (time.monotonic() - suspended_at)))
+    with get_client(sync_client=True) as client:
+        still = client.read_flow_run(run.id).state
+        assert still.is_paused() and still.name == "Suspended", f"{still.type}: {still.message}"
+        resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý",
+                                           "draft_version": 1})
+        final = wait_until(lambda: (s := client.read_flow_run(run.id).state) and s.is_final() and s,
+                           timeout=400, what="the run to finish after approval", logs=services.logs)
+        assert final.is_completed(), f"{final.type}: {final.message}"
+
+    report = (out / "2020" / "final" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    assert "DỰ THẢO" not in report and "Nguyễn Thị Duyệt" in report
+    con = duckdb.connect(str(out / "thidua.duckdb"), read_only=True)
+    try:
+        assert con.execute("select flow_run_id, decision, reviewer_name from sign_off").fetchall() == \
+            [(str(run.id), "approve", "Nguyễn Thị Duyệt")]
     finally:
         con.close()
