@@ -385,5 +385,42 @@ def users_list(users: UsersFile = None, config: ConfigDir = DEFAULT_CONFIG) -> N
         typer.echo(f"{user.name}\t{user.role}\t{user.unit or ''}")
 
 
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="Thư mục kết quả của huyện (thidua.duckdb, <năm>/final/ …)")],
+    to: Annotated[Path, typer.Option("--to", help="Tệp sao lưu sẽ ghi (.tar.gz)")],
+    submissions: Submissions = DEFAULT_SUBMISSIONS, db: Db = None,
+) -> None:
+    """Sao lưu một tệp: cơ sở dữ liệu (bản nhất quán), các thư mục năm (final/ đã ký) và bài nộp."""
+    from tasks.backup import BackupError
+    from tasks.backup import backup as write_backup
+    from tasks.db import DatabaseError
+
+    try:
+        manifest = write_backup(out_dir=out, to=to, submissions_dir=submissions, db_path=db)
+    except (BackupError, DatabaseError) as exc:
+        _fail(str(exc))
+    typer.echo(f"Đã sao lưu {len(manifest['files'])} tệp vào {to}")
+
+
+@app.command()
+def restore(
+    from_: Annotated[Path, typer.Option("--from", help="Tệp sao lưu do `thidua backup` ghi")],
+    out: Annotated[Path, typer.Option("--out", help="Thư mục kết quả để khôi phục vào (chưa có dữ liệu)")],
+    submissions: Annotated[Optional[Path], typer.Option(
+        "--submissions", help="Nơi khôi phục bài nộp (mặc định <out>/submissions)")] = None,
+) -> None:
+    """Khôi phục một bản sao lưu: CSDL vào <out>/thidua.duckdb, các thư mục năm, bài nộp."""
+    from tasks.backup import BackupError
+    from tasks.backup import restore as read_backup
+
+    try:
+        done = read_backup(archive=from_, out_dir=out, submissions_dir=submissions)
+    except BackupError as exc:
+        _fail(str(exc))
+    typer.echo(f"Đã khôi phục {done.files} tệp: {done.db_path}"
+               + (f"; bài nộp: {done.submissions_dir}" if done.submissions_dir else ""))
+
+
 if __name__ == "__main__":
     app()

@@ -117,33 +117,45 @@ def run_province(parent_dir: Path | str, year: int, out_dir: Path | str, *, work
 
 @flow(name="province-run-on-workers")
 def province_run_on_workers(parent_dir: Path, year: int, out_dir: Path, period_years: int = 1,
-                            deployment: str = "district-run/district-run", poll_seconds: float = 1.0) -> dict:
-    """One `district-run` deployment run per child; waits for all, then rolls up what finished."""
+                            deployment: str = "district-run/district-run", poll_seconds: float = 1.0,
+                            retries: int = 1) -> dict:
+    """One `district-run` deployment run per child; waits for all, then rolls up what finished.
+
+    A child whose run ends Crashed (its worker or machine died; the server's heartbeat automation in
+    deploy/automations.yaml marks it so) is handed to the workers again, up to `retries` times; a
+    child that never completes is a failed row of rollup_run, named in the summary's `failed`.
+    """
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
     parent_dir, out_dir = _anchored(parent_dir), _anchored(out_dir)
     folders = child_folders(parent_dir)
-    # timeout=0 only creates the runs: every child is queued at once and the workers share them.
-    flow_runs = [
-        run_deployment(name=deployment, timeout=0, parameters={
+
+    def submit(f: Path):
+        # timeout=0 only creates the run: every child is queued at once and the workers share them.
+        return run_deployment(name=deployment, timeout=0, parameters={
             "folder": str(f), "year": year, "out_dir": str(out_dir / f.name), "period_years": period_years,
         })
-        for f in folders
-    ]
+
+    flow_runs = [submit(f) for f in folders]
+    tries = [0] * len(folders)
     started = time.perf_counter()
-    states = {}
+    states: dict[int, object] = {}
     with get_client(sync_client=True) as client:
         while len(states) < len(flow_runs):
-            for fr in flow_runs:
-                if fr.id not in states:
-                    state = client.read_flow_run(fr.id).state
-                    if state is not None and state.is_final():
-                        states[fr.id] = state
+            for n, fr in enumerate(flow_runs):
+                if n in states:
+                    continue
+                state = client.read_flow_run(fr.id).state
+                if state is not None and state.is_crashed() and tries[n] < retries:
+                    tries[n] += 1
+                    flow_runs[n] = submit(folders[n])
+                elif state is not None and state.is_final():
+                    states[n] = state
             time.sleep(poll_seconds)
     runs = []
-    for folder, fr in zip(folders, flow_runs):
-        state = states[fr.id]
+    for n, folder in enumerate(folders):
+        state = states[n]
         code = load_config(folder / "config").district.code
         db = out_dir / folder.name / "thidua.duckdb"
         ok = state.is_completed() and db.exists()
