@@ -39,7 +39,7 @@ def _names_the_cell(message: str, value) -> bool:
         return message.startswith("ô ") or "“" in message
     # Invisible characters are quoted as ⟨U+001F⟩, the way the clerk's message shows them.
     return "“" in message and (shown[:40] in message.replace("\u00a0", " ")
-                               or visible(shown)[:40] in message)
+                               or visible(value.strip() if isinstance(value, str) else shown)[:40] in message)
 
 
 @FAST
