@@ -102,14 +102,16 @@ def build_template(config: Config, unit: Unit, year: int) -> Workbook:
     sheets = {name: _sheet(wb, name, unit, year) for name in LAYOUT}
     lists = wb.create_sheet(LIST_SHEET)
     lists.sheet_state = "hidden"
-    for letter, values in (("A", HINH_THUC.values()), ("B", DOI_TUONG.values()), ("C", [c for c, _ in sections])):
+    # The titles of config/awards.yaml that exist this year (a province adds its own), by label.
+    titles = [a.name for a in config.awards if a.exists_in(year)] or list(HINH_THUC.values())
+    for letter, values in (("A", titles), ("B", DOI_TUONG.values()), ("C", [c for c, _ in sections])):
         for row, value in enumerate(values, start=1):
             lists[f"{letter}{row}"] = inert(value)
 
     _fill_info(sheets["thong_tin"], unit, year)
     _fill_indicators(sheets["chi_tieu"], config.indicators_for(unit))
     _prepare_rows(sheets["khen_thuong"], AWARD_ROWS, {
-        "hinh_thuc": _validation(dict(type="list", formula1=f"={LIST_SHEET}!$A$1:$A${len(HINH_THUC)}"),
+        "hinh_thuc": _validation(dict(type="list", formula1=f"={LIST_SHEET}!$A$1:$A${len(titles)}"),
                                  "Chọn hình thức khen thưởng trong danh sách.", "Chọn hình thức trong danh sách."),
         "doi_tuong": _validation(dict(type="list", formula1=f"={LIST_SHEET}!$B$1:$B${len(DOI_TUONG)}"),
                                  "Chọn Tập thể hoặc Cá nhân.", "Chỉ chọn Tập thể hoặc Cá nhân."),

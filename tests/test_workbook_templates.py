@@ -215,3 +215,20 @@ def test_control_characters_in_the_config_are_shown_not_fatal(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "TTT.xlsx")
     assert wb["chi_tieu"][f"A{FIRST_ROW}"].value == "Số hộ␟"
     assert wb["thong_tin"][f"B{FIRST_ROW + 1}"].value == "Thị trấn␋Thường Thới Tiền␀"
+
+
+def test_award_dropdown_offers_the_configured_titles_of_the_year():
+    """A province's own titles (config/awards.yaml) are offered; a title not yet in existence is not."""
+    from tasks.config import Award
+
+    extra = (Award(code="bang_khen_tinh", name="Bằng khen của Chủ tịch UBND tỉnh", **{"from": 2026}),)
+    config = CONFIG.model_copy(update={"awards": CONFIG.awards + extra})
+
+    def offered(year):
+        wb = build_template(config, config.unit("TP1"), year)
+        lists = next(ws for ws in wb.worksheets if ws.sheet_state == "hidden")
+        return [c.value for c in lists["A"] if c.value]
+
+    assert offered(2026)[-1] == "Bằng khen của Chủ tịch UBND tỉnh"
+    assert "Bằng khen của Chủ tịch UBND tỉnh" not in offered(2025)
+    assert offered(2025) == [a.name for a in CONFIG.awards if a.exists_in(2025)]
