@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import json
 import math
@@ -14,6 +13,7 @@ from tasks.config import Config
 from tasks.db import load_reference, materialize, open_db
 from tasks.safety import neutralise
 from tasks.tong_hop import write_tong_hop
+from tasks.runlog import now_vn
 
 # Dependency order: each file reads only reference, staging, status and the files before it.
 MART_FILES = (
@@ -70,7 +70,7 @@ def aggregate(config: Config, year: int, period_years: int, db_path: Path) -> No
     """Rebuild every mart from the accepted submissions; the period view ends with `year`."""
     if period_years < 1:
         raise ValueError(f"period_years must be at least 1, got {period_years}")
-    started = dt.datetime.now()
+    started = now_vn()
     with open_db(db_path) as con:
         load_reference(con, config)
         # Status is rebuilt here too so a run without validation still counts only readable files.

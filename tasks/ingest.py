@@ -46,6 +46,7 @@ from tasks.readers import (
     size_bytes,
 )
 from tasks.safety import NotARegularFile, not_regular_reason
+from tasks.runlog import now_vn
 
 _STAGING_TABLES = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
 
@@ -117,7 +118,7 @@ def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path)
     if not submissions_dir.is_dir():
         raise SubmissionsError(f"{submissions_dir}: không tìm thấy thư mục bài nộp (submissions folder not found)")
     summary = IngestSummary(year=year, run_id=f"ingest-{year}-{uuid.uuid4().hex[:12]}")
-    started = dt.datetime.now()
+    started = now_vn()
     year_dir = submissions_dir / str(year)
     if year_dir.exists() and not year_dir.is_dir():
         raise YearFolderError(

@@ -15,7 +15,7 @@ from tasks.config import PROJECT_ROOT, Config
 from tasks.db import open_db, query
 from tasks.feedback import SEVERITY_VI, load_unit_files, write_feedback
 from tasks.report.charts import validation_charts
-from tasks.runlog import TIMEZONE, artifact_key
+from tasks.runlog import artifact_key, now_vn
 from tasks.safety import forbid_scripts, neutralise
 from tasks.site import site_links
 from tasks.validate import YEAR_AWARDS_SQL, ValidationSummary, gx_context
@@ -76,7 +76,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         "rules": rules.rules_overview(config, year, year_awards),
         "data_docs_href": docs_index.relative_to(target).as_posix(),
         "charts": charts,
-        "generated_at": dt.datetime.now(),
+        "generated_at": now_vn(),
     }
     written.append(_write(target / "index.html", env.get_template("index.html").render(**page)))
     for unit in units:
@@ -193,7 +193,7 @@ def summary_markdown(summary: ValidationSummary, paths: list[Path]) -> str:
     lines = [
         f"# Kết quả kiểm tra số liệu năm {summary.year}",
         "",
-        f"- Lượt kiểm tra: `{summary.run_id}` ({summary.finished_at.astimezone(TIMEZONE):%d/%m/%Y %H:%M})",
+        f"- Lượt kiểm tra: `{summary.run_id}` ({summary.finished_at:%d/%m/%Y %H:%M})",
         f"- Chấp nhận: **{summary.count('accepted')}**, bị trả lại: **{summary.count('rejected')}**, "
         f"chưa nộp: **{summary.count('missing')}**",
         f"- Lỗi nghiêm trọng trong bài đã nộp: **{critical}**, cảnh báo: **{summary.so_canh_bao}**",

@@ -22,6 +22,7 @@ import pandas as pd
 from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
 from tasks.db import load_reference, materialize, open_db, query, sql_text
+from tasks.runlog import now_vn
 
 # Before GX is imported anywhere: no usage statistics leave the machine.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -306,7 +307,7 @@ _FINDING_COLUMNS = ["check_code", "severity", "unit_code", "file_version_id", "s
 
 def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationSummary:
     """Run every suite over the year's staged data, store findings, status and the run."""
-    started_at = dt.datetime.now()
+    started_at = now_vn()
     run_id = f"validate-{year}-{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     project_dir = gx_project_dir(db_path, year)
     settings = config.settings
@@ -351,7 +352,7 @@ def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationS
             "(select file_version_id from submission_status where nam = ?))",
             [year, year],
         ).fetchone()
-        finished_at = dt.datetime.now()
+        finished_at = now_vn()
         summary = ValidationSummary(
             run_id=run_id, year=year, started_at=started_at, finished_at=finished_at, gx_success=success,
             gx_project_dir=project_dir, statuses=statuses, so_loi_nghiem_trong=critical, so_canh_bao=warning,

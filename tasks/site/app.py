@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import hmac
 import io
 import json
@@ -31,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from tasks.config import PROJECT_ROOT, Config
 from tasks.site import data, datadocs, files, uploads
 from tasks.site.users import ROLE_VI, User, authenticate, lookup
+from tasks.runlog import now_vn
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates" / "site"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -182,7 +182,7 @@ def _render(request: Request, template: str, context: dict, *, user: User | None
     site: SiteConfig = request.app.state.site
     page = request.app.state.env.get_template(template).render(
         **context, user=user, role_vi=ROLE_VI.get(user.role) if user else None, district=site.config.district,
-        csrf=_csrf(request) if user else "", now=dt.datetime.now())
+        csrf=_csrf(request) if user else "", now=now_vn())
     return HTMLResponse(page, status_code=status_code)
 
 
@@ -494,7 +494,7 @@ async def acknowledge_warnings(request: Request):
     if run is None:
         raise HTTPException(404, f"Năm {year} chưa được kiểm tra.")
     acks = _acknowledgements(site)
-    acks[str(year)] = {"run_id": run["run_id"], "name": user.name, "at": f"{dt.datetime.now():%d/%m/%Y %H:%M}"}
+    acks[str(year)] = {"run_id": run["run_id"], "name": user.name, "at": f"{now_vn():%d/%m/%Y %H:%M}"}
     path = site.out_dir / ".site" / "xac_nhan_canh_bao.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(acks, ensure_ascii=False, indent=1), encoding="utf-8")
