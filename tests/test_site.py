@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import io
+import os
 import shutil
 import socket
 import threading
@@ -99,9 +100,12 @@ def requested():
 
 
 def _shot(page, name: str) -> None:
-    """A full-page screenshot for docs/, in 64 colours to keep the repository small."""
+    """With THIDUA_PICTURES=1, a full-page screenshot for docs/ in 64 colours (a plain test run
+    writes nothing into the working tree)."""
     from PIL import Image
 
+    if not os.environ.get("THIDUA_PICTURES"):
+        return
     image = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
     image.quantize(64).save(DOCS / name, optimize=True)
 
