@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 
@@ -187,7 +188,7 @@ def test_filled_template_is_read_back_unchanged(filled):
     assert got["findings"] == []
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(SOFFICE is None and os.environ.get("CI", "").lower() not in ("1", "true", "yes"), reason="LibreOffice (soffice) is not installed")
 def test_template_saved_by_libreoffice_reads_back_the_same(filled, tmp_path_factory):
     root, year_dir = filled
     lo_dir = root / "libreoffice" / str(YEAR)
