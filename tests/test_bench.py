@@ -8,12 +8,14 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 
 from tasks.config import PROJECT_ROOT, load_config
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+import compare_trees  # noqa: E402
 import generate  # noqa: E402
 
 # bench/run.py by path: a module plainly named `run` could be shadowed by another on sys.path.
@@ -81,3 +83,44 @@ def test_benchmark_smoke_run_counts_the_same_rows_everywhere(tmp_path, capsys):
     assert set(report["ratios"]) >= {"thidua_over_floor", "peer_over_thidua"}
     assert all(r["peak_mib"] > 0 for r in results.values())
     assert "thidua_over_floor" in capsys.readouterr().out
+
+
+def _tiny_tree(path: Path, cells: list[tuple[str, str]], run_id: str, ids: list[int]) -> Path:
+    """raw_file_version + raw_cell for units A and B, with the given (unit, value) cells."""
+    con = duckdb.connect(str(path))
+    con.execute("create table raw_file_version (file_version_id bigint, nam integer, unit_code varchar, "
+                "version integer, ingest_run_id varchar, received_at timestamp default current_timestamp)")
+    con.execute("create table raw_cell (file_version_id bigint, cell_ref varchar, value_text varchar)")
+    ids_of = dict(zip("AB", ids))
+    for unit, fv in ids_of.items():
+        con.execute("insert into raw_file_version (file_version_id, nam, unit_code, version, ingest_run_id) "
+                    "values (?, 2025, ?, 1, ?)", [fv, unit, run_id])
+    con.executemany("insert into raw_cell values (?, 'B2', ?)", [[ids_of[u], v] for u, v in cells])
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("cells_b, ids_b, exit_code", [
+    ([("A", "12"), ("B", "7,5")], [1, 2], 0),   # same rows, another run id and time
+    ([("A", "12"), ("B", "7,5")], [2, 1], 0),   # ids assigned in another order
+    ([("A", "12"), ("B", "7.5")], [1, 2], 1),   # one cell differs
+    ([("A", "12")], [1, 2], 1),                 # one row missing
+])
+def test_compare_trees_exits_1_exactly_when_a_table_differs(tmp_path, capsys, cells_b, ids_b, exit_code):
+    a = _tiny_tree(tmp_path / "a.duckdb", [("A", "12"), ("B", "7,5")], "ingest-2025-aaaaaaaaaaaa", [1, 2])
+    b = _tiny_tree(tmp_path / "b.duckdb", cells_b, "ingest-2025-bbbbbbbbbbbb", ids_b)
+    assert compare_trees.main([str(a), str(b)]) == exit_code
+    out = capsys.readouterr().out
+    assert ("DIFFERENT" in out) == bool(exit_code)
+    if cells_b[-1] == ("B", "7.5"):
+        assert "'file_version_id': 'B/2025/v1', 'cell_ref': 'B2', 'value_text': '7,5'" in out
+
+
+def test_compare_trees_dirs_masks_timestamps_but_not_figures(tmp_path):
+    for side, stamp, figure in (("a", "2026-12-02T07:58:01", "12"), ("b", "2026-12-02T08:03:44", "12"),
+                                ("c", "2026-12-02T08:03:44", "13")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "tong_hop.csv").write_text(f"chi_tieu,gia_tri\nCT01,{figure}\n", encoding="utf-8")
+        (tmp_path / side / "report.md").write_text(f"Lập lúc {stamp}\n", encoding="utf-8")
+    assert compare_trees.main(["--dirs", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    assert compare_trees.main(["--dirs", str(tmp_path / "a"), str(tmp_path / "c")]) == 1
