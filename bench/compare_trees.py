@@ -8,7 +8,9 @@ differing rows; exits 1 if anything differs. What differs between two honest run
 is masked, and named here:
 
 - columns in VOLATILE_COLUMNS (run ids, timestamps, ids made from uuids, paths that name the tree);
-- in json columns and in text files, the strings VOLATILE_TEXT matches (the same ids and times);
+- in text files and json columns, the strings VOLATILE_TEXT matches (the same ids and times) and the
+  tree's own folder; in json columns also the sha256 of written files (run_log.detail, draft.outputs:
+  a DOCX/XLSX holds its creation time);
 - in DOCX/XLSX, the members in VOLATILE_ZIP_MEMBERS (created/modified times).
 
 File version ids come from a sequence, so they depend on the order in which a year's files were
@@ -36,7 +38,10 @@ VOLATILE_TEXT = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # uuid (Prefect flow runs)
     r"|\b[a-z_]+-\d{4}-(?:\d{8}T\d{6}-)?[0-9a-f]{6,32}\b"            # thidua run ids: ingest-2020-3f2a…
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"  # ISO timestamps
-    r"|\d{8}T\d{6}(?:\.\d+)?Z?")                                       # GX run names
+    r"|\d{8}T\d{6}(?:\.\d+)?Z?"                                        # GX run names
+    r"|\b1\d{9}\.\d+\b"                                                 # epoch seconds (GX sort keys)
+    r"|\d\d:\d\d ngày \d\d/\d\d/\d{4}")                                   # Vietnamese wall time
+JSON_SHA256 = r'|"sha256": "[0-9a-f]{64}"'
 VOLATILE_ZIP_MEMBERS = ["docProps/core.xml", "docProps/app.xml"]
 TEXT_SUFFIXES = {".csv", ".md", ".html", ".json", ".txt", ".yml", ".yaml", ".xml", ".css", ".js"}
 ZIP_SUFFIXES = {".docx", ".xlsx"}
@@ -56,7 +61,7 @@ def table_columns(con, db: str) -> dict[str, list[tuple[str, str]]]:
     return tables
 
 
-def masked_select(db: str, table: str, columns: list[tuple[str, str]], has_versions: bool) -> str:
+def masked_select(db: str, table: str, columns: list[tuple[str, str]], has_versions: bool, root: Path) -> str:
     """A select of `table` with volatile columns left out, version ids named, every value as text."""
     joins, exprs = [], []
     for i, (column, data_type) in enumerate(columns):
@@ -65,7 +70,9 @@ def masked_select(db: str, table: str, columns: list[tuple[str, str]], has_versi
             joins.append(f'left join {db}.raw_file_version v{i} on v{i}.file_version_id = {ref}')
             ref = f"v{i}.unit_code || '/' || v{i}.nam || '/v' || v{i}.version"
         elif data_type.upper() == "JSON":
-            ref = f"regexp_replace({ref}::varchar, '{VOLATILE_TEXT.pattern}', '<volatile>', 'g')"
+            folder = str(root.resolve()).replace("'", "''")
+            ref = (f"regexp_replace(replace({ref}::varchar, '{folder}', '<root>'), "
+                   f"'{VOLATILE_TEXT.pattern}{JSON_SHA256}', '<volatile>', 'g')")
         exprs.append(f'({ref})::varchar as "{column}"')
     return f'select {", ".join(exprs)} from {db}."{table}" t {" ".join(joins)}'
 
@@ -88,7 +95,8 @@ def compare_databases(path_a: Path, path_b: Path, ignore: list[str], show: int) 
         names_a, names_b = [c[0] for c in kept["a"]], [c[0] for c in kept["b"]]
         common = [c for c in names_a if c in names_b]
         selects = {db: masked_select(db, table, [c for c in kept[db] if c[0] in common],
-                                     "raw_file_version" in tables[db]) for db in "ab"}
+                                     "raw_file_version" in tables[db], path.parent)
+                   for db, path in (("a", path_a), ("b", path_b))}
         count = {db: con.execute(f"select count(*) from ({selects[db]})").fetchone()[0] for db in "ab"}
         order = ", ".join(str(i + 1) for i in range(len(common)))
         only = {db: con.execute(f"select * from ({selects[db]} except all {selects[other]}) order by {order} "
