@@ -1,20 +1,23 @@
-"""Time thidua against the DuckDB floor and a pandas peer, on the same generated files.
+"""Time thidua against the DuckDB floor and two pandas peers, on the same generated files.
 
     uv run python bench/generate.py --scale province --format csv --out /tmp/thidua-bench/province-csv
-    uv run python bench/run.py --data /tmp/thidua-bench/province-csv
+    uv run python bench/run.py --data /tmp/thidua-bench/province-csv --parts thidua,floor,fair --json FILE
 
 Every measurement runs in a fresh Python process, so each peak memory (max RSS of the largest
 process, and "tree": the sampled sum over the process and its children, e.g. pool workers) is that
 of the thing measured, and import time is reported apart from work time. Prints one table and writes it
 as JSON (--json). Parts:
 
-- thidua: ingest, validate and aggregate of every child folder as plain function calls, one
-  stage after the other (one process per stage, looping over the children);
+- thidua: every stage (ingest, validate, publish, aggregate, outputs, render) of every child folder
+  as plain function calls, stage after stage, in one process; seconds, rows and peak memory per stage,
+  and the cells and rows stored (for bench/scale_table.py);
 - fan-out: `flows.scale.province_run` end to end with --workers processes (Prefect included);
 - floor: DuckDB reading the same CSVs with one read_csv glob per sheet and one aggregate query,
   no validation, no lineage (CSV data only);
 - peer: what an analyst would write — read_csv/read_excel per file, concat, groupby, and one
-  Great Expectations validation per file (ephemeral context);
+  Great Expectations validation per file (a new ephemeral context each: GX's set-up dominates);
+- fair: the same reads and expectations, GX run once per table over the combined frames of each
+  district (fair_district) and of the whole run (fair_run), in one context;
 - prefect: one child's cycle as the `district-run` flow against the same stages as plain calls.
 
 --root points at another copy of the project (a prototype of a fix) to time it instead.
@@ -59,31 +62,58 @@ def _submission_files(data: Path, year: int) -> list[Path]:
 # --- measured parts: each runs in its own process (see _measure) --------------------------------
 
 
-def part_stage(args) -> dict:
-    """One thidua stage over every child folder, as plain function calls."""
+STAGES = ("ingest", "validate", "publish", "aggregate", "outputs", "render")
+CORE_STAGES = ("ingest", "validate", "aggregate")  # what "thidua" meant before issue 17
+
+
+def part_thidua(args) -> dict:
+    """Every stage of every child folder as plain function calls in this one process, stage after stage.
+
+    Imports (GX, python-docx, matplotlib included) are timed apart. Per stage: seconds, "peak_mib" (the
+    process's largest RSS so far) and "count" (rows ingested, units accepted, or files written). Finally
+    the cells and rows stored, for bench/scale_table.py (untimed).
+    """
     sys.path.insert(0, str(args.root))
     clock = time.perf_counter()
-    from tasks.aggregate import aggregate
+    import duckdb
+    import great_expectations  # noqa: F401
+    import tasks.render  # noqa: F401  (python-docx, matplotlib)
+    from tasks.aggregate import aggregate, write_outputs
     from tasks.config import load_config
     from tasks.ingest import ingest_year
+    from tasks.publish import publish_validation
     from tasks.validate import validate_year
+    from tasks.year_outputs import render
 
-    if args.stage == "validate":
-        import great_expectations  # noqa: F401  (import time is reported apart)
     imported = time.perf_counter() - clock
-    clock = time.perf_counter()
-    rows = 0
+    children = []
     for folder in _folders(args.data):
-        config = load_config(folder / "config")
         db = args.work / "thidua" / folder.name / "thidua.duckdb"
-        if args.stage == "ingest":
-            rows += ingest_year(config, folder / "submissions", args.year, db).rows
-        elif args.stage == "validate":
-            summary = validate_year(config, args.year, db)
-            rows += summary.count("accepted")
-        else:
-            aggregate(config, args.year, 1, db)
-    return {"seconds": time.perf_counter() - clock, "import_seconds": imported, "rows": rows}
+        children.append((folder, load_config(folder / "config"), db, db.parent / "out"))
+    calls = {
+        "ingest": lambda f, c, db, out: ingest_year(c, f / "submissions", args.year, db).rows,
+        "validate": lambda f, c, db, out: validate_year(c, args.year, db).count("accepted"),
+        "publish": lambda f, c, db, out: len(publish_validation(c, args.year, db, out)),
+        "aggregate": lambda f, c, db, out: aggregate(c, args.year, 1, db),
+        "outputs": lambda f, c, db, out: len(write_outputs(c, args.year, 1, db, out)),
+        "render": lambda f, c, db, out: len(render(config=c, year=args.year, period_years=1, db_path=db,
+                                                   out_dir=out)),
+    }
+    stages = {}
+    for stage in STAGES:
+        clock = time.perf_counter()
+        counts = [calls[stage](*child) for child in children]
+        stages[stage] = {"seconds": time.perf_counter() - clock, "peak_mib": _peak_mib(),
+                         "count": sum(n or 0 for n in counts)}
+    stored = {"cells": "select count(*) from raw_cell",
+              "rows": "select (select count(*) from stg_indicator_value) + (select count(*) from stg_award)"}
+    sizes = dict.fromkeys(stored, 0)
+    for _, _, db, _ in children:
+        with duckdb.connect(str(db), read_only=True) as con:
+            for key, sql in stored.items():
+                sizes[key] += con.execute(sql).fetchone()[0]
+    return {"seconds": sum(s["seconds"] for s in stages.values()), "import_seconds": imported,
+            "stages": stages, **sizes}
 
 
 def part_fanout(args) -> dict:
@@ -137,51 +167,88 @@ def part_floor(args) -> dict:
             "rows": sum(r[4] for r in rows)}
 
 
+def _peer_expectations(gxe) -> dict[str, list]:
+    """The peer's suites: the same in both peers."""
+    return {
+        "chi_tieu": [gxe.ExpectColumnValuesToNotBeNull(column="ma_chi_tieu"),
+                     gxe.ExpectColumnValuesToNotBeNull(column="gia_tri"),
+                     gxe.ExpectColumnValuesToBeBetween(column="gia_tri", min_value=0)],
+        "khen_thuong": [gxe.ExpectColumnValuesToBeInSet(column="hinh_thuc", value_set=HINH_THUC),
+                        gxe.ExpectColumnValuesToBeInSet(column="doi_tuong", value_set=DOI_TUONG),
+                        gxe.ExpectColumnValuesToNotBeNull(column="ten")],
+    }
+
+
+def _peer_read(pd, entry: Path) -> dict:
+    """One submission as an analyst reads it: read_csv per sheet of a CSV folder, or read_excel."""
+    if entry.is_dir():
+        sheets = {name: pd.read_csv(entry / f"{name}.csv", dtype=str, keep_default_na=False)
+                  for name in ("chi_tieu", "khen_thuong")}
+    else:
+        sheets = pd.read_excel(entry, sheet_name=["chi_tieu", "khen_thuong"], dtype=str, engine="openpyxl")
+    return {"chi_tieu": sheets["chi_tieu"].assign(
+                unit=entry.stem, gia_tri=lambda f: pd.to_numeric(f["gia_tri"].str.replace(",", "."), errors="coerce")),
+            "khen_thuong": sheets["khen_thuong"].assign(unit=entry.stem)}
+
+
+def _peer_validator(gx, gxe):
+    """validate(frames) -> passed suites, over one GX context; each call builds another context for --peer per-file."""
+    suites = {name: gx.ExpectationSuite(name=name, expectations=e) for name, e in _peer_expectations(gxe).items()}
+    batches = {}
+
+    def validate(frames: dict, fresh: bool) -> int:
+        if fresh or not batches:
+            source = gx.get_context(mode="ephemeral").data_sources.add_pandas("tep")
+            batches.update({name: source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+                            for name in suites})
+        return sum(bool(batches[name].get_batch(batch_parameters={"dataframe": frame}).validate(suites[name]).success)
+                   for name, frame in frames.items())
+    return validate
+
+
 def part_peer(args) -> dict:
-    """The pandas peer: per-file reads, concat, groupby, one GX validation per file."""
+    """The pandas peer: reads per file, concat, groupby, Great Expectations per file (--scope file, a context
+    each) or once per table over the combined frames of each district (--scope district) or of the run (run)."""
     clock = time.perf_counter()
     import great_expectations as gx
     import great_expectations.expectations as gxe
     import pandas as pd
 
     imported = time.perf_counter() - clock
-    files = _submission_files(args.data, args.year)
-    measured = files[: args.peer_files] if args.peer_files else files
+    per_file = args.scope == "file"
+    folders = [(f, sorted((f / "submissions" / str(args.year)).iterdir())) for f in _folders(args.data)]
+    files = [e for _, entries in folders for e in entries]
+    limit = args.peer_files if per_file and args.peer_files else len(files)
     clock = time.perf_counter()
-    indicators, awards = [], []
-    ok = 0
-    for entry in measured:
-        if entry.is_dir():
-            sheets = {name: pd.read_csv(entry / f"{name}.csv", dtype=str, keep_default_na=False)
-                      for name in ("chi_tieu", "khen_thuong")}
-        else:
-            sheets = pd.read_excel(entry, sheet_name=["chi_tieu", "khen_thuong"], dtype=str, engine="openpyxl")
-        chi_tieu = sheets["chi_tieu"].assign(
-            unit=entry.stem, gia_tri=lambda f: pd.to_numeric(f["gia_tri"].str.replace(",", "."), errors="coerce"))
-        khen_thuong = sheets["khen_thuong"].assign(unit=entry.stem)
-        context = gx.get_context(mode="ephemeral")
-        source = context.data_sources.add_pandas("tep")
-        for name, frame, expectations in (
-            ("chi_tieu", chi_tieu, [gxe.ExpectColumnValuesToNotBeNull(column="ma_chi_tieu"),
-                                    gxe.ExpectColumnValuesToNotBeNull(column="gia_tri"),
-                                    gxe.ExpectColumnValuesToBeBetween(column="gia_tri", min_value=0)]),
-            ("khen_thuong", khen_thuong, [gxe.ExpectColumnValuesToBeInSet(column="hinh_thuc", value_set=HINH_THUC),
-                                          gxe.ExpectColumnValuesToBeInSet(column="doi_tuong", value_set=DOI_TUONG),
-                                          gxe.ExpectColumnValuesToNotBeNull(column="ten")]),
-        ):
-            batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all").get_batch(
-                batch_parameters={"dataframe": frame})
-            suite = gx.ExpectationSuite(name=name, expectations=expectations)
-            ok += bool(batch.validate(suite).success)
-        indicators.append(chi_tieu)
-        awards.append(khen_thuong)
-    by_indicator = pd.concat(indicators).groupby("ma_chi_tieu")["gia_tri"].sum()
-    by_award = pd.concat(awards).groupby(["hinh_thuc", "doi_tuong"]).size()
+    validate = _peer_validator(gx, gxe)
+    frames = {"chi_tieu": [], "khen_thuong": []}
+    ok = read = 0
+    for _, entries in folders:
+        district = {"chi_tieu": [], "khen_thuong": []}
+        for entry in entries[: max(0, limit - read)]:
+            sheets = _peer_read(pd, entry)
+            read += 1
+            if per_file:
+                ok += validate(sheets, fresh=True)
+            for name, frame in sheets.items():
+                district[name].append(frame)
+        if not district["chi_tieu"]:
+            break
+        combined = {name: pd.concat(parts, ignore_index=True) for name, parts in district.items()}
+        if args.scope == "district":
+            ok += validate(combined, fresh=False)
+        for name, frame in combined.items():
+            frames[name].append(frame)
+    combined = {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
+    if args.scope == "run":
+        ok += validate(combined, fresh=False)
+    by_indicator = combined["chi_tieu"].groupby("ma_chi_tieu")["gia_tri"].sum()
+    by_award = combined["khen_thuong"].groupby(["hinh_thuc", "doi_tuong"]).size()
     seconds = time.perf_counter() - clock
-    return {"seconds": seconds * len(files) / len(measured), "measured_seconds": seconds,
-            "measured_files": len(measured), "files": len(files), "import_seconds": imported,
-            "rows": int(by_award.sum()) + len(by_indicator), "validations_passed": ok,
-            "extrapolated": len(measured) < len(files)}
+    return {"seconds": seconds * len(files) / read, "measured_seconds": seconds, "measured_files": read,
+            "files": len(files), "import_seconds": imported,
+            "rows": len(combined["chi_tieu"]) + len(combined["khen_thuong"]), "groups": len(by_indicator) + len(by_award),
+            "validations_passed": ok, "extrapolated": read < len(files)}
 
 
 PREFECT_WARM_ROUNDS = 3
@@ -244,7 +311,7 @@ def part_prefect(args) -> dict:
             "prefect_cold": cold["prefect"], **warm, "rounds": {k: [round(x, 2) for x in v] for k, v in timings.items()}}
 
 
-PARTS = {"stage": part_stage, "fanout": part_fanout, "floor": part_floor, "peer": part_peer, "prefect": part_prefect}
+PARTS = {"thidua": part_thidua, "fanout": part_fanout, "floor": part_floor, "peer": part_peer, "prefect": part_prefect}
 
 
 def _measure(part: str, args, **extra) -> dict:
@@ -254,11 +321,12 @@ def _measure(part: str, args, **extra) -> dict:
     for key, value in extra.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
     # What the part writes is removed first: a rerun must not find its files already ingested.
-    stale = {"stage": ["thidua"] if extra.get("stage") == "ingest" else [],
+    stale = {"thidua": ["thidua"],
              "prefect": ["prefect"],
              "fanout": [f"fanout-{extra.get('workers')}"]}.get(part, [])
     for name in stale:
         shutil.rmtree(args.work / name, ignore_errors=True)
+    load_before = os.getloadavg()[0]
     clock = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, text=True, env={**os.environ, **QUIET_ENV})
@@ -274,6 +342,7 @@ def _measure(part: str, args, **extra) -> dict:
         raise SystemExit(f"{part} {extra} failed:\n{stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["wall_seconds"] = wall
+    result["load_1"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]  # before, after
     result["tree_peak_mib"] = round(tree_peak / 1024, 1)
     return result
 
@@ -316,13 +385,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--root", type=Path, default=ROOT, help="project copy whose stages are timed")
-    parser.add_argument("--parts", default="thidua,floor,peer,prefect,fanout",
-                        help="comma-separated: thidua, floor, peer, prefect, fanout")
-    parser.add_argument("--peer-files", type=int, default=0, help="time the peer on the first N files and scale up")
+    parser.add_argument("--parts", default="thidua,floor,peer,fair,prefect,fanout",
+                        help="comma-separated: thidua, floor, peer (GX per file), fair (GX per table), prefect, fanout")
+    parser.add_argument("--peer-files", type=int, default=0,
+                        help="time the per-file peer on the first N files and scale up")
     parser.add_argument("--fanout-workers", default="1,2", help="worker counts for the fan-out")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--_part", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--stage", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--scope", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.data = args.data.resolve()
@@ -340,13 +410,15 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, dict] = {}
     try:
         if "thidua" in parts:
-            for stage in ("ingest", "validate", "aggregate"):
-                results[stage] = _measure("stage", args, stage=stage)
-                print(f"  {stage}: {results[stage]['seconds']:.1f} s", file=sys.stderr)
+            results["thidua"] = _measure("thidua", args)
+            print(f"  thidua: {results['thidua']['seconds']:.1f} s", file=sys.stderr)
         if "floor" in parts and fmt == "csv":
             results["floor"] = _measure("floor", args)
         if "peer" in parts:
-            results["peer"] = _measure("peer", args, peer_files=args.peer_files)
+            results["peer"] = _measure("peer", args, scope="file", peer_files=args.peer_files)
+        if "fair" in parts:
+            for scope in ("district", "run"):
+                results[f"fair_{scope}"] = _measure("peer", args, scope=scope)
         if "prefect" in parts:
             results["prefect"] = _measure("prefect", args)
         if "fanout" in parts:
@@ -366,15 +438,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def ratios(results: dict) -> dict:
+    """thidua (every stage) and thidua_core (ingest, validate, aggregate) against the floor and the peers."""
     out = {}
-    stages = [results[s]["seconds"] for s in ("ingest", "validate", "aggregate") if s in results]
-    thidua = sum(stages) if len(stages) == 3 else None
-    if thidua:
-        out["thidua_seconds"] = thidua
-        if "floor" in results:
-            out["thidua_over_floor"] = thidua / results["floor"]["seconds"]
-        if "peer" in results:
-            out["peer_over_thidua"] = results["peer"]["seconds"] / thidua
+    if "thidua" in results:
+        stages = results["thidua"]["stages"]
+        spent = {"thidua": sum(s["seconds"] for s in stages.values()),
+                 "thidua_core": sum(stages[s]["seconds"] for s in CORE_STAGES)}
+        for name, seconds in spent.items():
+            out[f"{name}_seconds"] = seconds
+            if "floor" in results:
+                out[f"{name}_over_floor"] = seconds / results["floor"]["seconds"]
+            for peer in ("peer", "fair_district", "fair_run"):
+                if peer in results:
+                    out[f"{peer}_over_{name}"] = results[peer]["seconds"] / seconds
     fanout = {k: v["seconds"] for k, v in results.items() if k.startswith("fanout_")}
     if "fanout_2" in fanout:
         if "floor" in results:
@@ -399,9 +475,9 @@ def table(report: dict) -> str:
         f"{'part':<22}{'seconds':>10}{'import s':>10}{'peak MiB':>10}{'tree MiB':>10}  note",
     ]
     notes = {
-        "ingest": "thidua, plain calls", "validate": "thidua, plain calls (GX)", "aggregate": "thidua, plain calls",
-        "floor": "DuckDB read_csv glob + aggregate", "peer": "pandas + GX per file",
-        "prefect": "district-run flow, warm (median)",
+        "thidua": "every stage, plain calls, one process", "floor": "DuckDB read_csv glob + aggregate",
+        "peer": "pandas + GX per file (a context each)", "fair_district": "pandas + GX once per table per district",
+        "fair_run": "pandas + GX once per table over the run", "prefect": "district-run flow, warm (median)",
     }
     for name, r in report["results"].items():
         note = notes.get(name) or f"province_run, {name.removeprefix('fanout_')} process(es)"
@@ -410,8 +486,11 @@ def table(report: dict) -> str:
         if name == "prefect":
             note += (f"; plain warm {r['plain_warm']:.1f} s, Prefect's share {r['share_warm']:.2f} s, "
                      f"flow cold {r['prefect_cold']:.1f} s, plain cold {r['plain_cold']:.1f} s")
+        note += f"; load {r['load_1'][0]}→{r['load_1'][1]}"
         lines.append(f"{name:<22}{r['seconds']:>10.1f}{r.get('import_seconds', 0):>10.1f}{r['peak_mib']:>10.0f}"
                      f"{r.get('tree_peak_mib', 0):>10.0f}  {note}")
+        for stage, st in r.get("stages", {}).items():
+            lines.append(f"  {stage:<20}{st['seconds']:>10.2f}{'':>10}{st['peak_mib']:>10.0f}")
     lines.append("")
     lines += [f"{k}: {v}" for k, v in report["ratios"].items()]
     return "\n".join(lines)

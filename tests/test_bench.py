@@ -66,23 +66,34 @@ def test_generated_workbook_follows_the_contract(tmp_path):
     assert ("ma_don_vi", "X001") in sheets["thong_tin"]
 
 
-def test_benchmark_smoke_run_counts_the_same_rows_everywhere(tmp_path, capsys):
+def test_benchmark_smoke_run_counts_the_same_rows_everywhere_and_derives_its_ratios(tmp_path):
     data = tmp_path / "data"
     made = generate.generate(scale="nation", fmt="csv", out=data, folders=2, communes=1, processes=1)
     report_path = tmp_path / "report.json"
-    bench_run.main(["--data", str(data), "--work", str(tmp_path / "work"), "--parts", "thidua,floor,peer",
+    bench_run.main(["--data", str(data), "--work", str(tmp_path / "work"), "--parts", "thidua,floor,peer,fair",
                     "--peer-files", "2", "--json", str(report_path)])
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    results = report["results"]
+    results, ratios = report["results"], report["ratios"]
     assert report["submissions"] == made["submissions"] == 42
-    # Every indicator and award row is ingested by thidua and counted by the floor.
-    assert results["ingest"]["rows"] == made["rows"]
-    assert results["floor"]["rows"] == made["rows"]
-    assert results["validate"]["rows"] == 42  # accepted submissions
+    stages = results["thidua"]["stages"]
+    assert list(stages) == ["ingest", "validate", "publish", "aggregate", "outputs", "render"]
+    # Every indicator and award row is ingested by thidua and read by the floor and the fair peers.
+    assert stages["ingest"]["count"] == results["thidua"]["rows"] == made["rows"]
+    assert results["floor"]["rows"] == results["fair_district"]["rows"] == results["fair_run"]["rows"] == made["rows"]
+    assert stages["validate"]["count"] == 42  # accepted submissions
+    assert results["thidua"]["cells"] > made["rows"]
     assert results["peer"]["extrapolated"] is True and results["peer"]["measured_files"] == 2
-    assert set(report["ratios"]) >= {"thidua_over_floor", "peer_over_thidua"}
-    assert all(r["peak_mib"] > 0 for r in results.values())
-    assert "thidua_over_floor" in capsys.readouterr().out
+    # GX runs per file and table (2 x 2), per district and table (2 x 2), per table over the run (2).
+    assert [results[p]["validations_passed"] for p in ("peer", "fair_district", "fair_run")] == [4, 4, 2]
+    for part in results.values():
+        assert part["peak_mib"] > 0 and len(part["load_1"]) == 2
+    every = sum(s["seconds"] for s in stages.values())
+    core = sum(stages[s]["seconds"] for s in ("ingest", "validate", "aggregate"))
+    assert ratios["thidua_seconds"] == round(every, 2) and ratios["thidua_core_seconds"] == round(core, 2)
+    assert ratios["thidua_over_floor"] == round(every / results["floor"]["seconds"], 2)
+    assert ratios["thidua_core_over_floor"] == round(core / results["floor"]["seconds"], 2)
+    for peer in ("peer", "fair_district", "fair_run"):
+        assert ratios[f"{peer}_over_thidua"] == round(results[peer]["seconds"] / every, 2)
 
 
 def _tiny_tree(path: Path, cells: list[tuple[str, str]], run_id: str, ids: list[int]) -> Path:
