@@ -17,6 +17,7 @@ from tasks.config import PROJECT_ROOT, load_config
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import compare_trees  # noqa: E402
 import generate  # noqa: E402
+import scale_table  # noqa: E402
 
 # bench/run.py by path: a module plainly named `run` could be shadowed by another on sys.path.
 _spec = importlib.util.spec_from_file_location("bench_run", PROJECT_ROOT / "bench" / "run.py")
@@ -135,3 +136,17 @@ def test_compare_trees_dirs_masks_timestamps_but_not_figures(tmp_path):
         (tmp_path / side / "report.md").write_text(f"Lập lúc {stamp}\n", encoding="utf-8")
     assert compare_trees.main(["--dirs", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     assert compare_trees.main(["--dirs", str(tmp_path / "a"), str(tmp_path / "c")]) == 1
+
+
+def test_scale_table_gives_seconds_per_100000_cells_and_their_growth():
+    def report(name, cells, ingest, render):
+        stages = {"ingest": {"seconds": ingest}, "render": {"seconds": render}}
+        return {"data": f"/tmp/{name}", "submissions": cells // 100,
+                "results": {"thidua": {"stages": stages, "seconds": ingest + render, "rows": cells // 5,
+                                       "cells": cells, "load_1": [1.0, 1.0]}}}
+    table = scale_table.scale_table([report("nation", 1_000_000, 10.0, 40.0), report("district", 100_000, 2.0, 2.0)])
+    lines = table.splitlines()
+    assert lines[0].startswith("| | district s | s / 100,000 cells | nation s |")
+    assert "| ingest | 2.00 | 2.000 | 10.00 | 1.000 | 0.50 |" in lines   # sub-linear
+    assert "| render | 2.00 | 2.000 | 40.00 | 4.000 | 2.00 |" in lines   # worse than linear
+    assert "| cells | 100,000 | | 1,000,000 | | |" in lines
