@@ -8,7 +8,8 @@
 One row per stage (and the floor), one column group per run, smallest run first: seconds and seconds
 per 100,000 stored cells (`raw_cell` rows). A stage that grows no worse than linearly keeps its
 seconds per 100,000 cells flat or falling from left to right; "growth" is the largest run's per-cell
-cost over the smallest's (≤ 1 is linear or better).
+cost over the smallest's, "worst step" the largest such ratio between neighbouring runs (≤ 1: linear
+or better at every step).
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ def rows_of(report: dict) -> dict[str, float]:
 def scale_table(reports: list[dict]) -> str:
     reports = sorted(reports, key=lambda r: r["results"]["thidua"]["cells"])
     names = [Path(r["data"]).name for r in reports]
-    lines = ["| | " + " | ".join(f"{n} s | s / {PER_CELLS:,} cells" for n in names) + " | growth |",
-             "|---|" + "---:|---:|" * len(reports) + "---:|"]
+    lines = ["| | " + " | ".join(f"{n} s | s / {PER_CELLS:,} cells" for n in names) + " | growth | worst step |",
+             "|---|" + "---:|---:|" * len(reports) + "---:|---:|"]
     sizes = {"files": [r["submissions"] for r in reports],
              "rows": [r["results"]["thidua"]["rows"] for r in reports],
              "cells": [r["results"]["thidua"]["cells"] for r in reports]}
     for label, values in sizes.items():
-        lines.append(f"| {label} | " + "".join(f"{v:,} | | " for v in values) + "|")
+        lines.append(f"| {label} | " + " | ".join(c for v in values for c in (f"{v:,}", "")) + " | | |")
     measured = [rows_of(r) for r in reports]
     for stage in measured[0]:
         row, per_cell = [], []
@@ -48,8 +49,11 @@ def scale_table(reports: list[dict]) -> str:
             value = seconds.get(stage)
             per_cell.append(None if value is None else value * PER_CELLS / cells)
             row += ["" if value is None else f"{value:.2f}", "" if value is None else f"{per_cell[-1]:.3f}"]
-        growth = per_cell[-1] / per_cell[0] if per_cell[0] and per_cell[-1] is not None else None
-        lines.append(f"| {stage} | " + " | ".join(row) + f" | {'' if growth is None else f'{growth:.2f}'} |")
+        known = [c for c in per_cell if c]
+        steps = [b / a for a, b in zip(known, known[1:])]
+        growth = f"{known[-1] / known[0]:.2f}" if steps else ""
+        worst = f"{max(steps):.2f}" if steps else ""
+        lines.append(f"| {stage} | " + " | ".join(row) + f" | {growth} | {worst} |")
     loads = ", ".join(f"{n} {r['results']['thidua']['load_1'][0]}" for n, r in zip(names, reports))
     lines += ["", f"1-minute load at the start of each thidua part: {loads}"]
     return "\n".join(lines)

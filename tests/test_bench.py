@@ -144,9 +144,11 @@ def test_scale_table_gives_seconds_per_100000_cells_and_their_growth():
         return {"data": f"/tmp/{name}", "submissions": cells // 100,
                 "results": {"thidua": {"stages": stages, "seconds": ingest + render, "rows": cells // 5,
                                        "cells": cells, "load_1": [1.0, 1.0]}}}
-    table = scale_table.scale_table([report("nation", 1_000_000, 10.0, 40.0), report("district", 100_000, 2.0, 2.0)])
+    table = scale_table.scale_table([report("nation", 1_000_000, 10.0, 40.0), report("district", 100_000, 2.0, 2.0),
+                                     report("province", 400_000, 12.0, 4.0)])
     lines = table.splitlines()
-    assert lines[0].startswith("| | district s | s / 100,000 cells | nation s |")
-    assert "| ingest | 2.00 | 2.000 | 10.00 | 1.000 | 0.50 |" in lines   # sub-linear
-    assert "| render | 2.00 | 2.000 | 40.00 | 4.000 | 2.00 |" in lines   # worse than linear
-    assert "| cells | 100,000 | | 1,000,000 | | |" in lines
+    assert lines[0].startswith("| | district s | s / 100,000 cells | province s | s / 100,000 cells | nation s |")
+    # ingest: 2.0 -> 3.0 -> 1.0 s per 100,000 cells; render: 2.0 -> 1.0 -> 4.0.
+    assert "| ingest | 2.00 | 2.000 | 12.00 | 3.000 | 10.00 | 1.000 | 0.50 | 1.50 |" in lines
+    assert "| render | 2.00 | 2.000 | 4.00 | 1.000 | 40.00 | 4.000 | 2.00 | 4.00 |" in lines
+    assert "| cells | 100,000 |  | 400,000 |  | 1,000,000 |  | | |" in lines
