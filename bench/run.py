@@ -192,7 +192,7 @@ def _peer_read(pd, entry: Path) -> dict:
 
 
 def _peer_validator(gx, gxe):
-    """validate(frames) -> passed suites, over one GX context; each call builds another context for --peer per-file."""
+    """validate(frames, fresh) -> suites passed; fresh builds a new ephemeral context (the per-file peer), else one is reused."""
     suites = {name: gx.ExpectationSuite(name=name, expectations=e) for name, e in _peer_expectations(gxe).items()}
     batches = {}
 
