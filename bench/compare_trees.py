@@ -1,6 +1,7 @@
 """Compare two thidua trees: every table of two DuckDB files, or every file of two output folders.
 
     uv run python bench/compare_trees.py DB_A DB_B [--ignore-columns COL ...] [--show N]
+    uv run python bench/compare_trees.py WORK_A WORK_B     # every *.duckdb under them, paired by path
     uv run python bench/compare_trees.py --dirs OUT_A OUT_B
 
 Prints, per table (or file), the rows of A and B and whether they are the same, with the first
@@ -162,8 +163,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="more columns to leave out (glob patterns), beside VOLATILE_COLUMNS")
     parser.add_argument("--show", type=int, default=5, help="differing rows (or lines) shown per table (file)")
     args = parser.parse_args(argv)
-    same = (compare_dirs(args.a, args.b, args.show) if args.dirs
-            else compare_databases(args.a, args.b, args.ignore_columns, args.show))
+    if args.dirs:
+        return 0 if compare_dirs(args.a, args.b, args.show) else 1
+    if not args.a.is_dir():
+        return 0 if compare_databases(args.a, args.b, args.ignore_columns, args.show) else 1
+    found = {side: {p.relative_to(root): p for p in root.rglob("*.duckdb")} for side, root in (("a", args.a), ("b", args.b))}
+    same = found["a"].keys() == found["b"].keys()
+    for name in sorted(found["a"].keys() | found["b"].keys()):
+        print(f"\n== {name}")
+        if name in found["a"] and name in found["b"]:
+            same &= compare_databases(found["a"][name], found["b"][name], args.ignore_columns, args.show)
+        else:
+            print(f"only in {'A' if name in found['a'] else 'B'}")
     return 0 if same else 1
 
 

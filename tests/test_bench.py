@@ -119,8 +119,13 @@ def _tiny_tree(path: Path, cells: list[tuple[str, str]], run_id: str, ids: list[
     ([("A", "12")], [1, 2], 1),                 # one row missing
 ])
 def test_compare_trees_exits_1_exactly_when_a_table_differs(tmp_path, capsys, cells_b, ids_b, exit_code):
-    a = _tiny_tree(tmp_path / "a.duckdb", [("A", "12"), ("B", "7,5")], "ingest-2025-aaaaaaaaaaaa", [1, 2])
-    b = _tiny_tree(tmp_path / "b.duckdb", cells_b, "ingest-2025-bbbbbbbbbbbb", ids_b)
+    for side in "ab":
+        (tmp_path / side / "HUYEN01").mkdir(parents=True)
+    a = _tiny_tree(tmp_path / "a" / "HUYEN01" / "thidua.duckdb", [("A", "12"), ("B", "7,5")],
+                   "ingest-2025-aaaaaaaaaaaa", [1, 2])
+    b = _tiny_tree(tmp_path / "b" / "HUYEN01" / "thidua.duckdb", cells_b, "ingest-2025-bbbbbbbbbbbb", ids_b)
+    assert compare_trees.main([str(tmp_path / "a"), str(tmp_path / "b")]) == exit_code  # folders, paired by path
+    capsys.readouterr()
     assert compare_trees.main([str(a), str(b)]) == exit_code
     out = capsys.readouterr().out
     assert ("DIFFERENT" in out) == bool(exit_code)
