@@ -12,7 +12,8 @@ is masked, and named here:
 - in text files and json columns, the strings VOLATILE_TEXT matches (the same ids and times) and the
   tree's own folder; in json columns also the sha256 of written files (run_log.detail, draft.outputs:
   a DOCX/XLSX holds its creation time);
-- in DOCX/XLSX, the members in VOLATILE_ZIP_MEMBERS (created/modified times).
+- in DOCX/XLSX, the members in VOLATILE_ZIP_MEMBERS (created/modified times);
+- files named in VOLATILE_FILES (GX's random store ids), and DuckDB files (compared as tables).
 
 File version ids come from a sequence, so they depend on the order in which a year's files were
 written, which a new ingest may change without changing anything a person sees. Every column named
@@ -43,6 +44,7 @@ VOLATILE_TEXT = re.compile(
     r"|\b1\d{9}\.\d+\b"                                                 # epoch seconds (GX sort keys)
     r"|\d\d:\d\d ngày \d\d/\d\d/\d{4}")                                   # Vietnamese wall time
 JSON_SHA256 = r'|"sha256": "[0-9a-f]{64}"'
+VOLATILE_FILES = {".ge_store_backend_id"}
 VOLATILE_ZIP_MEMBERS = ["docProps/core.xml", "docProps/app.xml"]
 TEXT_SUFFIXES = {".csv", ".md", ".html", ".json", ".txt", ".yml", ".yaml", ".xml", ".css", ".js"}
 ZIP_SUFFIXES = {".docx", ".xlsx"}
@@ -133,7 +135,7 @@ def compare_dirs(dir_a: Path, dir_b: Path, show: int) -> bool:
     for side, root in (("a", dir_a), ("b", dir_b)):
         files[side] = {}
         for p in sorted(root.rglob("*")):
-            if p.is_file() and p.suffix not in {".duckdb", ".wal", ".pyc"}:
+            if p.is_file() and p.suffix not in {".duckdb", ".wal", ".pyc"} and p.name not in VOLATILE_FILES:
                 files[side].setdefault(mask_text(p.relative_to(root).as_posix(), root), []).append(p)
     same_everywhere = True
     for name in sorted(set(files["a"]) | set(files["b"])):
