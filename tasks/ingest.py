@@ -82,6 +82,7 @@ class IngestSummary:
     year: int
     run_id: str
     files: list[FileOutcome] = field(default_factory=list)
+    by_duckdb: list[str] = field(default_factory=list)  # source paths DuckDB read and SQL staged
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -171,6 +172,7 @@ def _ingest(config: Config, submissions_dir: Path, year: int, db_path: Path, sum
         _read_plans(con, config, year, [p for p in plans if p.versions], csv_by_duckdb)
         _write(con, year, summary.run_id, [p for p in plans if p.versions])
         csv_bulk.drop(con)
+        summary.by_duckdb = [v.source_path for p in plans for v in p.versions if v.bulk_rows is not None]
         for plan in plans:
             summary.files.extend(plan.outcomes())
         materialize(con, "validation/submission_status")
