@@ -17,15 +17,17 @@ rows as (
            max(value_text) filter (where col = 'ghi_chu') as ghi_chu
     from cells group by all
 ),
+typed as (
+    select *, vn_date(ngay_quyet_dinh) as ngay, vn_blank(ngay_quyet_dinh) as ngay_trong from rows
+),
 final as (
     select r.file_key, h.code as hinh_thuc, d.code as doi_tuong, r.hinh_thuc_text, r.doi_tuong_text, r.ten,
-           r.so_quyet_dinh, vn_date(r.ngay_quyet_dinh) as ngay_quyet_dinh, vn_text(r.ghi_chu) as ghi_chu,
-           r.sheet_name, r.row_number,
+           r.so_quyet_dinh, r.ngay as ngay_quyet_dinh, vn_text(r.ghi_chu) as ghi_chu, r.sheet_name, r.row_number,
            case
-               when not vn_blank(r.ngay_quyet_dinh) and vn_date(r.ngay_quyet_dinh) is null then 'ngay_quyet_dinh'
+               when not r.ngay_trong and r.ngay is null then 'ngay_quyet_dinh'
                when vn_maybe_personal(r.ghi_chu) then 'ghi_chu'
            end as python_reason
-    from rows r
+    from typed r
     left join award_label h on h.kind = 'hinh_thuc' and h.label = r.hinh_thuc_text
     left join award_label d on d.kind = 'doi_tuong' and d.label = r.doi_tuong_text
 )
