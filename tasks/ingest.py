@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from tasks import csv_bulk
 from tasks.config import Config
 from tasks.db import DatabaseError, load_reference, materialize, open_db
 from tasks.formatting import format_number
@@ -48,6 +50,7 @@ from tasks.readers import (
 from tasks.safety import NotARegularFile, not_regular_reason
 from tasks.runlog import now_vn
 
+log = logging.getLogger(__name__)
 _STAGING_TABLES = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
 
 
@@ -79,6 +82,7 @@ class IngestSummary:
     year: int
     run_id: str
     files: list[FileOutcome] = field(default_factory=list)
+    by_duckdb: list[str] = field(default_factory=list)  # source paths DuckDB read and SQL staged
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -106,13 +110,18 @@ class _Rejected(Exception):
         self.findings = findings
 
 
-def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path) -> IngestSummary:
+def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path, *,
+                csv_by_duckdb: bool = True) -> IngestSummary:
     """Ingest every file of <submissions_dir>/<year>; unchanged files are left as they are.
 
     Two phases. Reading: every changed unit's files are read, checked and typed in Python, with
     nothing written. Writing: the year's new versions go in ONE transaction (supersede, versions,
     cells, staging, findings; one bulk insert per table), so a run killed at any moment leaves all
     of them or none. Only if that write fails is the year written again unit by unit.
+
+    CSV folders are first offered to DuckDB (tasks/csv_bulk.py: one read_csv per sheet name, staging
+    by SQL); what it does not stage plainly is read here in Python. `csv_by_duckdb=False` reads
+    every file in Python (the comparison in tests/test_csv_bulk.py).
     """
     submissions_dir = Path(submissions_dir)
     if not submissions_dir.is_dir():
@@ -126,7 +135,7 @@ def ingest_year(config: Config, submissions_dir: Path, year: int, db_path: Path)
             "nộp của năm vào đó (không nhập gì để tránh báo cáo mọi đơn vị là chưa nộp)"
         )
     try:
-        return _ingest(config, submissions_dir, year, db_path, summary, started)
+        return _ingest(config, submissions_dir, year, db_path, summary, started, csv_by_duckdb)
     except (OSError, duckdb.Error, DatabaseError) as exc:
         reason = storage_reason(exc)
         if reason is None:
@@ -151,7 +160,7 @@ def storage_reason(exc: BaseException) -> str | None:
 
 
 def _ingest(config: Config, submissions_dir: Path, year: int, db_path: Path, summary: IngestSummary,
-            started: dt.datetime) -> IngestSummary:
+            started: dt.datetime, csv_by_duckdb: bool) -> IngestSummary:
     with open_db(db_path) as con:
         load_reference(con, config)
         by_unit: dict[str, list[Path]] = {}
@@ -160,7 +169,10 @@ def _ingest(config: Config, submissions_dir: Path, year: int, db_path: Path, sum
         known = _known_versions(con, year)
         plans = [_plan_unit(config, year, unit_code, entries, submissions_dir, known.get(unit_code, _Known()))
                  for unit_code, entries in by_unit.items()]
+        _read_plans(con, config, year, [p for p in plans if p.versions], csv_by_duckdb)
         _write(con, year, summary.run_id, [p for p in plans if p.versions])
+        csv_bulk.drop(con)
+        summary.by_duckdb = [v.source_path for p in plans for v in p.versions if v.bulk_rows is not None]
         for plan in plans:
             summary.files.extend(plan.outcomes())
         materialize(con, "validation/submission_status")
@@ -237,6 +249,7 @@ class _Version:
     cells: list[tuple] = field(default_factory=list)  # raw_cell rows without file_version_id
     staged: _Staged | None = None
     findings: list[_Finding] = field(default_factory=list)
+    bulk_rows: int | None = None  # staged by SQL (tasks/csv_bulk.py): its rows wait in DuckDB's temp tables
 
     def reject(self, findings: list[_Finding]) -> None:
         self.status, self.staged, self.findings = "rejected", None, findings
@@ -244,7 +257,7 @@ class _Version:
 
     def outcome(self) -> FileOutcome:
         return FileOutcome(self.unit_code, self.source_path, self.status, self.version, self.reason_vi,
-                           rows=self.staged.rows if self.staged else 0)
+                           rows=self.staged.rows if self.staged else self.bulk_rows or 0)
 
 
 @dataclass
@@ -268,7 +281,7 @@ class _Plan:
                     cells = _cells(read_submission(entry))
                 except BaseException as exc:  # noqa: BLE001 (see _interrupts)
                     _interrupts(exc)
-            version.cells = cells
+            version.cells, version.bulk_rows = cells, None
             version.reject([_Finding(
                 "loi_khi_nhap", "critical",
                 f"không nhập được tệp do lỗi của chương trình ({type(exc).__name__}: {str(exc)[:200]}); "
@@ -306,6 +319,37 @@ def _plan_unit(config: Config, year: int, unit_code: str, entries: list[Path], r
                  known.max_version + n)
         for n, (e, sha) in enumerate(zip(entries, shas), start=1)
     ]
+    return plan
+
+
+def _read_plans(con, config: Config, year: int, plans: list[_Plan], csv_by_duckdb: bool) -> None:
+    """Read every new version: plain CSV folders of expected units by DuckDB, the rest in Python."""
+    offered = []
+    if csv_by_duckdb:
+        for plan in plans:
+            unit = config.unit(plan.unit_code)
+            if (len(plan.entries) == 1 and _kind(plan.entries[0]) == "dir" and unit is not None
+                    and unit.expected_in(year)):
+                offered.append(csv_bulk.Folder(plan.versions[0].source_path, plan.unit_code, plan.entries[0]))
+    staged = {}
+    if offered:
+        try:
+            staged = csv_bulk.read_year(con, config, year, offered)
+        except Exception as exc:  # noqa: BLE001: our own fault must not stop the year; Python reads it all
+            if storage_reason(exc):
+                raise
+            log.warning("DuckDB could not read the year's CSV folders (%s: %s); reading them in Python",
+                        type(exc).__name__, exc)
+            csv_bulk.drop(con)
+    for plan in plans:
+        if len(plan.versions) == 1 and plan.versions[0].source_path in staged:
+            plan.versions[0].bulk_rows = staged[plan.versions[0].source_path]
+        else:
+            _read_plan(config, year, plan)
+
+
+def _read_plan(config: Config, year: int, plan: _Plan) -> None:
+    entries, unit_code = plan.entries, plan.unit_code
     try:
         if len(entries) == 1:
             _read_version(config, year, entries[0], plan.versions[0])
@@ -319,7 +363,6 @@ def _plan_unit(config: Config, year: int, unit_code: str, entries: list[Path], r
         # A fault in our own code must not stop the rest of the year: keep the file, say why.
         _interrupts(exc)
         plan.fail(exc)
-    return plan
 
 
 def _interrupts(exc: BaseException) -> None:
@@ -822,6 +865,8 @@ def _write_transaction(con, year: int, run_id: str, plans: list[_Plan]) -> None:
         })
         _insert_rows(con, "raw_cell", ("sheet_name", "row_number", "column_number", "column_name", "cell_ref",
                                        "value_text"), ids, versions, lambda v: v.cells)
+        csv_bulk.insert_staged(con, {v.source_path: (i, year, v.unit_code)
+                                     for i, v in zip(ids, versions) if v.bulk_rows is not None})
         staged = [(i, v) for i, v in zip(ids, versions) if v.staged is not None]
         staged_ids, staged_versions = [i for i, _ in staged], [v for _, v in staged]
         _insert_rows(con, "stg_submission", ("ten_don_vi", "nguoi_lap", "ngay_lap"), staged_ids, staged_versions,

@@ -9,6 +9,7 @@ import zipfile
 import duckdb
 import pytest
 import yaml
+from pathlib import Path
 
 from tasks.config import load_config
 from tasks.ingest import _JUNK, ingest_year
@@ -22,6 +23,7 @@ from tests.bad_inputs.corpus import (
     symlink_to_folder, symlink_to_outside, truncated, value_xml, xlsx,
 )
 from tests.factories import submission, write_xlsx
+from tests.trees import compare_trees
 
 
 @pytest.fixture(scope="module")
@@ -440,15 +442,32 @@ def corpus_year(tmp_path_factory, big_files):
     write_xlsx(year_dir / "TP1.xlsx", submission("TP1", YEAR, {"so_ho": 100}))
     db = out / "thidua.duckdb"
 
-    ingest_year(config, subs, YEAR, db)
+    by_duckdb = ingest_year(config, subs, YEAR, db).by_duckdb
     ingested = _rows(db, "select unit_code, check_code, severity, sheet_name, cell_ref from finding")
+    shutil.copy(db, root / "after_ingest.duckdb")
     validate_year(config, YEAR, db)
     published = publish_validation(config, YEAR, db, out)
     aggregate(config, YEAR, 1, db)
     tables = write_outputs(config, YEAR, 1, db, out)
     report = render_report(config, YEAR, 1, db, out)
     return {"db": db, "out": out / str(YEAR), "codes": codes, "ingested": ingested, "year_dir": year_dir,
-            "files": [*published, *tables, *report]}
+            "files": [*published, *tables, *report], "config": config, "subs": subs, "by_duckdb": by_duckdb,
+            "after_ingest": root / "after_ingest.duckdb"}
+
+
+def test_the_corpus_is_ingested_alike_by_duckdb_and_by_python(corpus_year):
+    """Every table of the corpus year is the same whether CSV folders go through DuckDB and SQL or
+    through Python alone; the plain CSV cases (and only plain ones) went through DuckDB."""
+    python_db = corpus_year["after_ingest"].with_name("python.duckdb")  # same tree: its paths compare alike
+    summary = ingest_year(corpus_year["config"], corpus_year["subs"], YEAR, python_db, csv_by_duckdb=False)
+    assert summary.by_duckdb == []
+    assert compare_trees.main([str(corpus_year["after_ingest"]), str(python_db)]) == 0
+    codes = corpus_year["codes"]
+    by_duckdb = {Path(p).name for p in corpus_year["by_duckdb"]}
+    assert {codes[c] for c in ("csv with BOM", "csv without BOM", "csv with CRLF",
+                               "csv written by software with 707.2")} <= by_duckdb
+    assert not by_duckdb & {codes[c] for c in ("csv in windows-1258", "csv with an unclosed quote",
+                                               "csv with a NUL byte in a value", "csv folder with a stray file")}
 
 
 def test_the_whole_corpus_goes_through_the_cycle_and_each_case_keeps_its_outcome(corpus_year):

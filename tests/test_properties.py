@@ -332,3 +332,125 @@ def test_generated_workbooks_go_through_publish_and_render_without_an_unhandled_
                 text = p.read_text(encoding="utf-8")
                 assert not [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c not in "\n\t\r"
                             and c != "\u00ad"], p
+
+
+# ---------------------------------------------------------------------------------------------
+# The SQL path of CSV ingest (tasks/csv_bulk.py) against the Python reading it stands in for.
+
+@pytest.fixture(scope="module")
+def macro_con():
+    import duckdb
+
+    from tasks import csv_bulk
+
+    con = duckdb.connect()
+    csv_bulk.macros(con)
+    yield con
+    con.close()
+
+
+# The forms vn_number claims, written as a Python pattern over ASCII.
+_PLAIN_NUMBER = re.compile(r"[ \t\n\r]*[+-]?[ \t\n\r]*(?:(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?"
+                           r"|[0-9]+\.(?:[0-9]{1,2}|[0-9]{4,}))[ \t\n\r]*(?:%[ \t\n\r]*)?")
+# Texts a clerk types for a number, and everything near them.
+_NUMBERISH = st.text(alphabet="0123456789.,+-% \t\n\u00a0٣", max_size=14) | st.from_regex(
+    r"\A[ ]?[+-]?[ ]?\d{1,4}([.,]\d{1,4}){0,3}[ ]?%?[ ]?\Z", fullmatch=True) | st.text(max_size=8)
+
+
+@FAST
+@given(_NUMBERISH, st.booleans())
+def test_the_sql_number_macro_reads_what_parse_number_reads_or_leaves_it_to_python(macro_con, text, decimal_point):
+    """vn_number gives parse_number's value (sign of zero included) or NULL; the SQL path sends a
+    NULL, and any either-way text of a decimal-point sheet, to the Python path, which decides."""
+    number, dp, either = macro_con.execute(
+        "select vn_number($t), vn_decimal_point($t), vn_either_way($t)", {"t": text}).fetchone()
+    from tasks.parsing import uses_decimal_point
+
+    if number is not None and not math.isinf(number):
+        assert dp == uses_decimal_point(text)
+        if decimal_point and either:
+            return  # the Python path: "đọc được hai cách"
+        expected = parse_number(text, decimal_point="ô B2 “1.5”" if decimal_point else None)
+        assert number == expected and math.copysign(1, number) == math.copysign(1, expected)
+    else:
+        try:
+            parse_number(text)
+        except CellError:
+            return
+        # Python reads what SQL left to it: never one of the plain forms the macro claims.
+        assert not _PLAIN_NUMBER.fullmatch(text)
+
+
+@FAST
+@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=999), st.sampled_from(["", "-"]))
+def test_the_sql_number_macro_reads_every_plain_vietnamese_number(macro_con, whole, fraction, sign):
+    text = f"{sign}{whole:,}".replace(",", ".") + (f",{fraction}" if fraction else "")
+    assert macro_con.execute("select vn_number($t)", {"t": text}).fetchone()[0] == parse_number(text)
+
+
+@FAST
+@given(st.text(alphabet="0123456789-/ ", max_size=12) | st.dates().map(
+    lambda d: st.sampled_from([d.isoformat(), f"{d.day}/{d.month}/{d.year:04d}", f"{d.day:02d}/{d.month:02d}/{d.year:04d}"])
+).flatmap(lambda s: s))
+def test_the_sql_date_macro_reads_what_parse_date_reads_or_leaves_it_to_python(macro_con, text):
+    day = macro_con.execute("select vn_date($t)", {"t": text}).fetchone()[0]
+    try:
+        expected = parse_date(text)
+    except CellError:
+        assert day is None
+    else:
+        assert day in (None, expected)
+        if re.fullmatch(r"\s*(\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{4})\s*", text, re.ASCII):
+            assert day == expected  # the plain forms are SQL's own
+
+
+@FAST
+@given(st.text(alphabet="0123456789 .-+x", max_size=30))
+def test_text_with_an_id_or_phone_number_is_always_left_to_python(macro_con, text):
+    from tasks.parsing import redact_personal
+
+    flagged = macro_con.execute("select vn_maybe_personal($t)", {"t": text}).fetchone()[0]
+    if redact_personal(text)[1]:
+        assert flagged
+
+
+_CSV_PIECES = st.sampled_from(["a", "b", "Đ", "1", ".", ",", '"', '""', " ", "\t", "\n", "\r\n", "x,y", "\n\n", "ạ"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_CSV_PIECES, max_size=16).map("".join), min_size=1, max_size=25))
+def test_duckdb_reads_every_plain_csv_text_cell_for_cell_as_the_csv_module(texts):
+    """plain_text() lets a CSV file through to DuckDB only when DuckDB's reading (or its refusal,
+    which sends the file to the Python path) matches the csv module's: same cells, same rows."""
+    import csv
+    import io
+
+    import duckdb
+
+    from tasks import csv_bulk
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for n, text in enumerate(texts):
+            if csv_bulk.plain_text(text.encode("utf-8")) is None:
+                continue
+            path = Path(tmp) / f"{n}.csv"
+            path.write_bytes(text.encode("utf-8"))
+            paths.append((str(path), text))
+        if not paths:
+            return
+        con = duckdb.connect()
+        csv_bulk.macros(con)
+        con.register("_parts", __import__("pandas").DataFrame(
+            [(p, p, "K", "chi_tieu") for p, _ in paths], columns=["path", "file_key", "unit_code", "sheet_name"]))
+        con.execute("create temp table new_cell (file_key varchar, sheet_name varchar, row_number integer, "
+                    "column_number integer, value_text varchar)")
+        refused = csv_bulk._read_sheet(con, [p for p, _ in paths], csv_bulk._columns("chi_tieu"))
+        for path, text in paths:
+            if path in refused:
+                continue
+            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))  # DuckDB read it: so must csv
+            expected = {(r + 1, c + 1, v) for r, row in enumerate(rows) for c, v in enumerate(row) if v.strip()}
+            got = set(con.execute("select row_number, column_number, value_text from new_cell where file_key = ?",
+                                  [path]).fetchall())
+            assert got == expected, text
