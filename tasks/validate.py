@@ -121,6 +121,10 @@ def _open_context(project_dir: Path):
 
     _freeze_imports()
     context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    # GX reads and parses this file (≈ 3 ms) at every access to a project variable, ≈ 80 times per
+    # validation; it holds only the template's `instance_id` for analytics, which are off. Absent,
+    # each access finds nothing at once; GX never writes it again to a project that has its YAML.
+    (project_dir / "gx" / "uncommitted" / "config_variables.yml").unlink(missing_ok=True)
     bars = context.variables.progress_bars
     if bars is None or (bars.get("globally") if isinstance(bars, dict) else bars.globally):
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
