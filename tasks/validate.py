@@ -136,7 +136,7 @@ def _open_context(project_dir: Path):
 
 @cache
 def _freeze_imports() -> None:
-    """Move what the imports made (≈ 1.5 M objects: GX, pandas, Prefect) out of the cyclic collector's reach.
+    """Move what the imports made (GX, pandas, DuckDB: most objects of the process) out of the cyclic collector's reach.
 
     Each validation leaves its batches (the frame with GX's execution engine) in reference
     cycles; only a full collection frees them, and with the imports' objects tracked it costs
