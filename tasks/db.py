@@ -97,7 +97,7 @@ def sql_text(name: str) -> str:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every layer's tables, unless this file already holds this release's schema.
 
-    Running the ≈ 30 `create table if not exists` files costs ≈ 30 ms per connection, and every
+    Running the `create table if not exists` files cost ≈ 30 ms per connection (measured), and every
     stage connects; the hash of their text stored in `thidua_meta` makes it one select. The check
     reads the file itself, so a file replaced or created by another process is checked again.
     """
