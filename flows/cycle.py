@@ -80,7 +80,7 @@ def check_year(config: Config, params: CheckParams, year: int) -> tuple[object, 
     if lock:
         db, out = locked.late_paths(out, year)
     ingest(config=config, submissions_dir=params.submissions_dir(), year=year, db_path=db)
-    summary = validate(config=config, year=year, db_path=db)
+    summary = validate(config=config, year=year, db_path=db, flow_run_id=str(flow_run.id))
     published = publish(config=config, year=year, db_path=db, out_dir=out)
     artifact_keys = publish_ui(summary, published, key_scope=params.artifact_scope())
     get_run_logger().info(year_counts_line(summary))

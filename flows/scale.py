@@ -19,6 +19,7 @@ from pathlib import Path
 
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
@@ -74,7 +75,7 @@ def district_run(folder: Path, year: int, out_dir: Path, period_years: int = 1) 
     # at each of the four calls (docs/scale.md, "Prefect's cost per district run").
     ingested, summary, written = cycle_stages(
         config=quote(config), submissions_dir=folder / "submissions", year=year, period_years=period_years,
-        db_path=db, out_dir=out_dir, stages=STAGES)
+        db_path=db, out_dir=out_dir, stages=STAGES, flow_run_id=str(flow_run.id))
     return {"district_code": config.district.code, "db_path": str(db), "files": len(ingested.files),
             "accepted": summary.count("accepted"), "rejected": summary.count("rejected"),
             "missing": summary.count("missing"), "outputs": [str(p) for p in written]}

@@ -6,9 +6,10 @@ import csv
 import datetime as dt
 import logging
 import re
+from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, select_autoescape
 
 from tasks import rules
 from tasks.config import PROJECT_ROOT, Config
@@ -62,8 +63,7 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
         })
 
     written = [docs_index]
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = _templates()
     page = {
         "district": config.district,
         "year": year,
@@ -94,6 +94,13 @@ def publish_validation(config: Config, year: int, db_path: Path | str, out_dir: 
                                       file=files.get(code), template=template))
     written.append(write_status_csv(year_dir / "submission_status.csv", statuses))
     return written
+
+
+@cache
+def _templates() -> Environment:
+    """Built once per process, like tasks.report.outline.template_env (compiled templates kept)."""
+    return Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
+                       trim_blocks=True, lstrip_blocks=True, bytecode_cache=FileSystemBytecodeCache())
 
 
 def _latest_run(con, year: int) -> dict:

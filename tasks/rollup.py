@@ -17,7 +17,7 @@ import duckdb
 
 from tasks.aggregate import aggregate, csv_number, write_outputs
 from tasks.config import load_config
-from tasks.db import materialize, open_db, sql_text
+from tasks.db import materialize, open_db, session, sql_text
 from tasks.ingest import ingest_year
 from tasks.validate import validate_year
 
@@ -70,12 +70,14 @@ PLAIN_STAGES = {"ingest": ingest_year, "validate": validate_year, "aggregate": a
 
 
 def cycle_stages(*, config, submissions_dir: Path, year: int, period_years: int, db_path: Path, out_dir: Path,
-                 stages: dict | None = None, write_files: bool = True, seconds: dict | None = None):
+                 stages: dict | None = None, write_files: bool = True, seconds: dict | None = None,
+                 flow_run_id: str | None = None):
     """ingest → validate → aggregate (→ CSV/xlsx) of one district: the one definition of a child's cycle.
 
     `district_cycle` calls the plain functions in a worker process; the `district-run` flow passes
-    its Prefect tasks as `stages`. Returns (ingest summary, validation summary, written files);
-    `seconds` collects the time of each stage (writing the tables counts as aggregating).
+    its Prefect tasks as `stages` and its `flow_run_id` (recorded with the validation). Returns
+    (ingest summary, validation summary, written files); `seconds` collects the time of each stage
+    (writing the tables counts as aggregating).
     """
     run = {**PLAIN_STAGES, **(stages or {})}
     seconds = {} if seconds is None else seconds
@@ -87,11 +89,13 @@ def cycle_stages(*, config, submissions_dir: Path, year: int, period_years: int,
         finally:
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - clock
 
-    ingested = timed("ingest", "ingest", config=config, submissions_dir=submissions_dir, year=year, db_path=db_path)
-    summary = timed("validate", "validate", config=config, year=year, db_path=db_path)
-    timed("aggregate", "aggregate", config=config, year=year, period_years=period_years, db_path=db_path)
-    written = timed("aggregate", "write", config=config, year=year, period_years=period_years, db_path=db_path,
-                    out_dir=out_dir) if write_files else []
+    with session(db_path):  # one connection for the four stages
+        ingested = timed("ingest", "ingest", config=config, submissions_dir=submissions_dir, year=year,
+                         db_path=db_path)
+        summary = timed("validate", "validate", config=config, year=year, db_path=db_path, flow_run_id=flow_run_id)
+        timed("aggregate", "aggregate", config=config, year=year, period_years=period_years, db_path=db_path)
+        written = timed("aggregate", "write", config=config, year=year, period_years=period_years, db_path=db_path,
+                        out_dir=out_dir) if write_files else []
     return ingested, summary, written
 
 

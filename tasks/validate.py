@@ -8,6 +8,7 @@ cell; then `submission_status` is rebuilt so a critical finding quarantines the 
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import gc
 import json
@@ -15,6 +16,7 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -83,10 +85,6 @@ def gx_context(project_dir: Path):
         # GX resolves some objects through its "current" project: make it this one again.
         project_manager.set_project(cached[1])
         return cached[1]
-    # GX leaves each run's frames in reference cycles (exception tracebacks, batches) that Python's
-    # rare full collection frees late: a worker going from district to district grew ≈ 23 MiB per
-    # district. Collecting when a new project is opened (≈ 0.25 s) keeps it flat.
-    gc.collect()
     context = _open_context(key)
     _remember_context(key, context)
     return context
@@ -121,7 +119,12 @@ def _open_context(project_dir: Path):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    _freeze_imports()
     context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    # GX reads and parses this file (≈ 3 ms) at every access to a project variable, ≈ 80 times per
+    # validation; it holds only the template's `instance_id` for analytics, which are off. Absent,
+    # each access finds nothing at once; GX never writes it again to a project that has its YAML.
+    (project_dir / "gx" / "uncommitted" / "config_variables.yml").unlink(missing_ok=True)
     bars = context.variables.progress_bars
     if bars is None or (bars.get("globally") if isinstance(bars, dict) else bars.globally):
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -129,6 +132,21 @@ def _open_context(project_dir: Path):
     if context.config.analytics_enabled is not False:
         context.enable_analytics(False)
     return context
+
+
+@cache
+def _freeze_imports() -> None:
+    """Move what the imports made (GX, pandas, DuckDB: most objects of the process) out of the cyclic collector's reach.
+
+    Each validation leaves its batches (the frame with GX's execution engine) in reference
+    cycles; only a full collection frees them, and with the imports' objects tracked it costs
+    ≈ 0.35 s, so it ran rarely and a worker grew ≈ 8 MiB per district. Frozen, the interpreter's
+    own full collections scan only what was made since, run often and keep memory flat. At exit
+    they are handed back, so the interpreter's last collection finalises them (DuckDB's bindings
+    report instances still alive then as leaks).
+    """
+    gc.freeze()
+    atexit.register(gc.unfreeze)
 
 
 def validation_definition(context, *, table: str, suite: dict):
@@ -305,8 +323,12 @@ _FINDING_COLUMNS = ["check_code", "severity", "unit_code", "file_version_id", "s
                     "row_number", "column_name", "cell_ref", "observed_value", "message_vi", "fix_vi"]
 
 
-def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationSummary:
-    """Run every suite over the year's staged data, store findings, status and the run."""
+def validate_year(config: Config, year: int, db_path: Path | str, *, flow_run_id: str | None = None) -> ValidationSummary:
+    """Run every suite over the year's staged data, store findings, status and the run.
+
+    flow_run_id: the Prefect flow run this validation belongs to, recorded with the run (the flow
+    passes it in, so the stage itself never imports Prefect).
+    """
     started_at = now_vn()
     run_id = f"validate-{year}-{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     project_dir = gx_project_dir(db_path, year)
@@ -361,7 +383,7 @@ def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationS
             "insert into validation_run values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
             [run_id, year, started_at, finished_at, sum(1 for s in statuses if s["is_expected"]),
              summary.count("accepted"), summary.count("rejected"), summary.count("missing"),
-             critical, warning, success, str(project_dir), _flow_run_id()],
+             critical, warning, success, str(project_dir), flow_run_id],
         )
     log.info("validation %s: %d accepted, %d rejected, %d missing; %d critical, %d warning findings",
              run_id, summary.count("accepted"), summary.count("rejected"), summary.count("missing"),
@@ -372,12 +394,3 @@ def validate_year(config: Config, year: int, db_path: Path | str) -> ValidationS
 def _statuses(con, year: int) -> list[dict]:
     return query(con, "validation/int_submission_status_year", {"nam": year})
 
-
-def _flow_run_id() -> str | None:
-    try:
-        from prefect.context import FlowRunContext
-
-        ctx = FlowRunContext.get()
-        return str(ctx.flow_run.id) if ctx and ctx.flow_run else None
-    except Exception:  # outside Prefect the run simply has no flow run
-        return None

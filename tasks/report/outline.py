@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from tasks.config import PROJECT_ROOT
 from tasks.report.context import MISSING_MARK, NO_CHANGE, Figure, RenderError, change
@@ -29,9 +30,13 @@ class FigRef:
     bare: bool = False
 
 
+@cache
 def template_env(autoescape: bool) -> Environment:
+    """One environment per process: it keeps compiled templates (an edited file is reloaded), and
+    the bytecode cache (jinja2's per-user temp folder) spares a new process the compiling."""
     return Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=autoescape,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                       bytecode_cache=FileSystemBytecodeCache())
 
 
 class _Prose:
