@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -35,7 +36,6 @@ PeriodYears = Annotated[int, typer.Option(
 
 DEFAULT_SUBMISSIONS = PROJECT_ROOT / "data" / "sample" / "submissions"
 DEFAULT_CONFIG = PROJECT_ROOT / "config"
-EPHEMERAL_TIMEOUT = "Timed out while attempting to connect to ephemeral Prefect API server"
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -144,14 +144,16 @@ def _preflight(config_dir: Path, submissions: Path, db_path: Path, years: list[i
     return cfg
 
 
-def _run_flow(flow, params):
-    """Run a flow on the embedded Prefect server; a failure becomes one line and a non-zero exit."""
+def _run_flow(flow, params, server=None):
+    """Run a flow on the embedded Prefect server (`server`, started by flows.embedded.start(), or
+    Prefect's own), or the one at PREFECT_API_URL; a failure becomes one line and a non-zero exit."""
     from prefect.exceptions import PrefectHTTPStatusError
 
     from flows import without_heartbeat
+    from flows.embedded import TIMEOUT
 
     try:
-        with without_heartbeat():
+        with server.in_use() if server else contextlib.nullcontext(), without_heartbeat():
             state = flow(params, return_state=True)
     except PrefectHTTPStatusError as exc:
         if exc.response.status_code != 401:
@@ -159,7 +161,7 @@ def _run_flow(flow, params):
         _fail("máy chủ Prefect từ chối (401 Unauthorized): đặt PREFECT_API_AUTH_STRING=\"tên:mật khẩu\" "
               "như máy chủ (xem README, Access)", code=1)
     except RuntimeError as exc:
-        if EPHEMERAL_TIMEOUT not in str(exc):
+        if TIMEOUT not in str(exc):
             raise
         from prefect.settings import get_current_settings
 
@@ -192,13 +194,16 @@ def _print_years(db_path: Path, first_year: int, last_year: int) -> None:
 def validate(year: Year, submissions: Submissions = DEFAULT_SUBMISSIONS, config: ConfigDir = DEFAULT_CONFIG,
              out: Out = Path("out"), db: Db = None) -> None:
     """Nhập + kiểm tra + công bố báo cáo kiểm tra dữ liệu (validation report) của một năm."""
-    from flows.cycle import collection_check
+    from flows import embedded
     from flows.params import CheckParams
 
     params = CheckParams(year=year, submissions=submissions.resolve(), config=config.resolve(),
                          out=out.resolve(), db=db.resolve() if db else None)
     _preflight(params.config_dir(), params.submissions_dir(), params.db_path(), [year])
-    _run_flow(collection_check, params)
+    server = embedded.start()  # starts while the stages are imported
+    from flows.cycle import collection_check
+
+    _run_flow(collection_check, params, server)
     _print_years(params.db_path(), year, year)
     typer.echo(f"Báo cáo kiểm tra: {_shown(params.out_dir() / str(year) / 'validation' / 'index.html')}")
 
@@ -219,7 +224,7 @@ def run(
     out: Out = Path("out"), db: Db = None,
 ) -> None:
     """Cả chu trình: nhập → kiểm tra → công bố → tổng hợp → dự thảo báo cáo (→ ký duyệt)."""
-    from flows.cycle import BUSY, LOCKED, REFUSED, REJECTED, yearly_report
+    from flows import embedded
     from flows.params import CycleParams, SignOff
 
     if sign_off and reject:
@@ -231,7 +236,10 @@ def run(
                          config=config.resolve(), out=out.resolve(), db=db.resolve() if db else None,
                          sign_off=decision, report_date=report_date.date() if report_date else None)
     _preflight(params.config_dir(), params.submissions_dir(), params.db_path(), params.years())
-    state, result = _run_flow(yearly_report, params)
+    server = embedded.start()  # starts while the stages are imported
+    from flows.cycle import BUSY, LOCKED, REFUSED, REJECTED, yearly_report
+
+    state, result = _run_flow(yearly_report, params, server)
     if state.name in (LOCKED, BUSY, REFUSED):
         typer.echo(state.message)
         raise typer.Exit(code=0 if state.name == LOCKED else 1)

@@ -1,13 +1,16 @@
 """The `thidua` command as people type it: exit codes and the exact first line, success and each refusal.
 
 In-process through Typer's CliRunner (flows on the session's Prefect harness), on two units' files in
-tmp_path; one subprocess for the console script itself and a Prefect server that does not start in time.
+tmp_path; the console script itself in subprocesses, on the temporary Prefect server it starts (as README
+command 1 does) and with one that does not start in time.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -165,11 +168,33 @@ def test_help_is_vietnamese_shows_flags_as_flags_and_no_absolute_paths():
     assert "--period-years SỐ_NĂM  Số năm của kỳ báo cáo" in scale
 
 
+def no_prefect_server(home: Path, **more: str) -> dict:
+    """The environment of someone who configured no Prefect server: thidua starts its temporary one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return {**env, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", **more}
+
+
+def test_console_script_runs_on_the_temporary_server_it_starts_and_stops_it(here):
+    """flows/embedded.py starts Prefect's temporary server before the stages are imported; the run
+    logs Prefect's own lines about it and no link to a UI it does not serve, and leaves no server behind."""
+    done = subprocess.run([THIDUA, "validate", "--year", str(YEAR), "--submissions", "submissions"], cwd=here,
+                          env=no_prefect_server(here / "prefect"), capture_output=True, text=True, timeout=600)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-2:] == [year_line(YEAR, SENT), "Báo cáo kiểm tra: out/2020/validation/index.html"]
+    started = re.findall(r"prefect - Starting temporary server on http://127.0.0.1:(\d+)", done.stderr)
+    stopped = re.findall(r"prefect - Stopping temporary server on http://127.0.0.1:(\d+)", done.stderr)
+    assert len(started) == 1 and stopped == started, done.stderr[-3000:]
+    assert "Flow run" in done.stderr and "View at" not in done.stderr
+    assert (here / "prefect" / "prefect.db").is_file()  # the server's database stays in PREFECT_HOME
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", int(started[0]))) != 0
+
+
 def test_prefect_server_that_does_not_start_in_time_is_one_line_and_exit_1(here):
     """The console script, with no Prefect server configured and 1 s to start the embedded one."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(here / "prefect"), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1",
-               PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    env = no_prefect_server(here / "prefect", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="1",
+                            PREFECT_LOGGING_LEVEL="WARNING")
 
     done = subprocess.run([THIDUA, "validate", "--year", str(YEAR), "--submissions", "submissions"], cwd=here,
                           env=env, capture_output=True, text=True, timeout=600)
