@@ -46,7 +46,7 @@ _READ = (
 _FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
 _WELL_QUOTED = re.compile(rf'(?:{_FIELD}(?:,{_FIELD})*(?:\r\n|\n|\Z))*')
 _BLANK_LINE = re.compile(r"(?:^|\n)[ \t]*\n")
-_TEMP_TABLES = ("new_cell", "new_raw_cell", "new_part", "new_unit", "contract_column", "indicator_bound",
+_TEMP_TABLES = ("new_cell", "new_header", "new_raw_cell", "new_part", "new_unit", "contract_column", "indicator_bound",
                 "award_label", "new_file_check", "new_stg_submission", "new_stg_indicator_value", "new_stg_award",
                 "new_stg_narrative")
 STAGING = ("stg_submission", "stg_indicator_value", "stg_award", "stg_narrative")
@@ -157,6 +157,7 @@ def read_year(con: duckdb.DuckDBPyConnection, config, year: int, folders: list[F
             refused.add(path)
     con.unregister("_parts")
     _reference_frames(con, config)
+    con.execute(f"create temp table new_header as {sql_text('raw/models/new_header')}")
     con.execute(f"create temp table new_raw_cell as {sql_text('raw/models/new_raw_cell')}")
     labels = con.execute(
         "select distinct lower(column_name), vn_text(value_text) from new_raw_cell where sheet_name = 'khen_thuong' "

@@ -1,16 +1,9 @@
 -- Why a CSV folder read by DuckDB must be read by the Python path instead: one row per reason.
 -- Everything SQL does not type plainly goes there, where each problem becomes the clerk's finding;
 -- an empty result means the folder is staged by the models beside this file with no finding at all.
-with header as (
-    select c.file_key, c.sheet_name, min(c.row_number) as header_row
-    from new_cell c
-    join contract_column k on k.sheet_name = c.sheet_name and k.position = 1
-    where c.row_number <= 5 and lower(vn_trim(c.value_text)) = k.column_name
-    group by all
-),
-labels as (
+with labels as (
     select c.file_key, c.sheet_name, lower(vn_trim(c.value_text)) as label, count(*) as times
-    from new_cell c join header h using (file_key, sheet_name)
+    from new_cell c join new_header h using (file_key, sheet_name)
     where c.row_number = h.header_row
     group by all
 ),
@@ -27,7 +20,7 @@ fields as (
     from info group by all
 )
 select file_key, 'khong_thay_dong_tieu_de ' || p.sheet_name as reason
-from new_part p anti join header h using (file_key, sheet_name)
+from new_part p anti join new_header h using (file_key, sheet_name)
 union all
 select l.file_key, 'cot_trung ' || l.sheet_name
 from labels l join contract_column k on k.sheet_name = l.sheet_name and k.column_name = l.label
