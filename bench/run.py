@@ -281,7 +281,10 @@ def part_prefect(args) -> dict:
                 inside[0] += time.perf_counter() - start
         return wrapper
 
-    for stage in (scale.ingest, scale.validate, scale.aggregate, scale.write_tables):
+    # The flow's stage tasks (a --root copy from before perrun has them as module attributes).
+    stages = getattr(scale, "STAGES", None) or {n: getattr(scale, n) for n in
+                                                 ("ingest", "validate", "aggregate", "write_tables")}
+    for stage in stages.values():
         stage.fn = timed(stage.fn)
     # A --root copy from before run_district existed runs the flow itself (heartbeat included).
     run_flow = getattr(scale, "run_district", None) or (
