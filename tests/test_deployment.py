@@ -81,7 +81,9 @@ def stop(process: subprocess.Popen) -> None:
         return
     os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=20)
+        # A server still holding a client's websocket waits for it to close: in the full suite
+        # that was 20 s at every teardown. These processes are throwaway: 5 s, then SIGKILL.
+        process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
@@ -185,84 +187,6 @@ def finished(client, run_id, server, what: str, timeout: float = 240):
                       timeout=timeout, what=what, logs=server["logs"])
 
 
-def test_yearly_run_stays_paused_across_leases_and_a_worker_restart_then_approval_writes_final(server, tmp_path):
-    subs = tmp_path / "submissions"
-    write_xlsx(subs / "2020" / "TTT.xlsx", submission("TTT", 2020, {"so_ho": 1000, "so_ho_ngheo": 50}))
-    write_xlsx(subs / "2020" / "TP1.xlsx", submission("TP1", 2020, {"so_ho": 2000, "so_ho_ngheo": 70}))
-    out = tmp_path / "out"
-    params = {"params": {"year": 2020, "submissions": str(subs), "out": str(out)}}
-
-    with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name(YEARLY)
-        # What the UI's "Run" form posts: the deployment's parameters with the operator's changes.
-        run = client.create_flow_run_from_deployment(deployment.id, parameters=params)
-        paused = wait_until(
-            lambda: (s := state_of(client, run.id)) and (s.is_paused() or s.is_final()) and s,
-            timeout=300, what="the run to pause for sign-off", logs=server["logs"],
-        )
-        assert paused.is_paused() and paused.name == "Suspended", f"{paused.type}: {paused.message}"
-        keyset = paused.state_details.run_input_keyset
-        description = wait_until(lambda: run_input(client, run.id, keyset["description"]),
-                                 timeout=60, what="the sign-off form's description", logs=server["logs"])
-        assert "Ký duyệt bản dự thảo báo cáo năm 2020" in description and ", lần 1" in description
-        assert f"/artifacts/key/thidua-validation-2020-" in description
-        schema = run_input(client, run.id, keyset["schema"])
-        schema = json.loads(schema) if isinstance(schema, str) else schema
-        assert schema["properties"]["draft_version"]["default"] == 1
-        assert [c["title"] for c in schema["properties"]["decision"]["oneOf"]] == ["Duyệt", "Từ chối"]
-        assert "DỰ THẢO" in (out / "2020" / "drafts" / "001" / "bao_cao_2020.md").read_text(encoding="utf-8")
-
-        # While it waits: a second yearly run of the same year ends at once, naming the waiting run...
-        second = client.create_flow_run_from_deployment(deployment.id, parameters=params)
-        refused = finished(client, second.id, server, "the second yearly run to end")
-        # Completed under its own name: any other final state makes Prefect log an ERROR traceback.
-        assert (refused.type, refused.name) == (StateType.COMPLETED, "Trùng lượt"), refused
-        assert str(run.id) in refused.message and "đang chờ ký duyệt" in refused.message
-        # ...and the daily collection check of the same district runs.
-        check = client.create_flow_run_from_deployment(client.read_deployment_by_name(CHECK).id,
-                                                       parameters={"params": {"year": 2020, "submissions": str(subs),
-                                                                              "out": str(out)}})
-        assert finished(client, check.id, server, "the collection check").is_completed()
-
-        # Three lease / heartbeat intervals (30 s each in this server's settings) with a worker restart between.
-        restart_worker(server)
-        time.sleep(3 * LEASE_SECONDS + 10)
-        still = state_of(client, run.id)
-        assert still.is_paused() and still.name == "Suspended", f"{still.type}: {still.message}"
-
-        # The server checks the answers against the form's schema, as the UI does before posting.
-        with pytest.raises(RuntimeError, match="decision"):
-            resume_flow_run(run.id, run_input={"decision": "duyệt", "name": "Nguyễn Thị Duyệt", "draft_version": 1})
-        # A resume must name the draft it signs (the UI's form fills it in).
-        with pytest.raises(RuntimeError, match="draft_version"):
-            resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt"})
-        assert state_of(client, run.id).is_paused()
-        # What the UI's "Resume" form posts: the reviewer's answers to SignOffInput.
-        resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý",
-                                           "draft_version": 1})
-        final = finished(client, run.id, server, "the run to finish after approval")
-        assert final.is_completed(), f"{final.type}: {final.message}"
-
-    signed = json.loads((out / "2020" / "final" / "sign_off.json").read_text(encoding="utf-8"))
-    assert (signed["nguoi_duyet"], signed["y_kien"], signed["ban_du_thao"], signed["flow_run_id"]) == \
-        ("Nguyễn Thị Duyệt", "Đồng ý", 1, str(run.id))
-    assert signed["thoi_diem"].endswith("+07:00")
-    for name, digest in signed["sha256"].items():
-        assert hashlib.sha256((out / "2020" / "final" / name).read_bytes()).hexdigest() == digest
-    report = (out / "2020" / "final" / "bao_cao_2020.md").read_text(encoding="utf-8")
-    assert "DỰ THẢO" not in report and "Nguyễn Thị Duyệt" in report
-    con = duckdb.connect(str(out / "thidua.duckdb"), read_only=True)
-    try:
-        stored = con.execute("select flow_run_id, nam, decision, reviewer_name, comment, draft_version "
-                             "from sign_off").fetchall()
-        guard_rows = con.execute("select count(*) from cycle_guard").fetchone()[0]
-    finally:
-        con.close()
-    assert stored == [(str(run.id), 2020, "approve", "Nguyễn Thị Duyệt", "Đồng ý", 1)]
-    assert guard_rows == 0
-    assert "Engine execution exited with unexpected exception" not in server["logs"][1].read_text(errors="replace")
-
-
 @pytest.mark.parametrize(
     "name, cron, hour, days, count",
     [
@@ -286,7 +210,8 @@ def test_deployments_are_scheduled_in_vietnam_time(server, name, cron, hour, day
     assert upcoming[:count] == next_runs(hour, days, count)
 
 
-def test_scale_on_workers_runs_each_child_through_the_district_run_deployment(server, tmp_path):
+def test_scale_on_workers_runs_each_child_through_the_district_run_deployment(server, paused_yearly, tmp_path):
+    """Runs while the yearly run of `paused_yearly` waits for sign-off (the worker has room for both)."""
     data = tmp_path / "data"
     generate.generate(scale="district", fmt="csv", out=data, communes=1, processes=1)
     out = tmp_path / "out"
@@ -339,3 +264,95 @@ def test_reopen_year_deployment_takes_typed_year_reason_and_name(server):
     fields = deployment.parameter_openapi_schema["definitions"]["ReopenParams"]
     assert fields["required"] == ["year", "reason", "by"]
     assert fields["properties"]["year"]["type"] == "integer"
+
+
+@pytest.fixture(scope="module")
+def paused_yearly(server, tmp_path_factory):
+    """A yearly run from the UI's Run form, paused for sign-off; checked while it waits; the worker restarted.
+
+    Module-scoped: the scale test asks for it, so the three lease intervals the yearly test must
+    wait pass while that test runs (one wait for the module, not a wait after it).
+    """
+    tmp_path = tmp_path_factory.mktemp("yearly")
+    subs = tmp_path / "submissions"
+    write_xlsx(subs / "2020" / "TTT.xlsx", submission("TTT", 2020, {"so_ho": 1000, "so_ho_ngheo": 50}))
+    write_xlsx(subs / "2020" / "TP1.xlsx", submission("TP1", 2020, {"so_ho": 2000, "so_ho_ngheo": 70}))
+    out = tmp_path / "out"
+    params = {"params": {"year": 2020, "submissions": str(subs), "out": str(out)}}
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(YEARLY)
+        # What the UI's "Run" form posts: the deployment's parameters with the operator's changes.
+        run = client.create_flow_run_from_deployment(deployment.id, parameters=params)
+        paused = wait_until(
+            lambda: (s := state_of(client, run.id)) and (s.is_paused() or s.is_final()) and s,
+            timeout=300, what="the run to pause for sign-off", logs=server["logs"],
+        )
+        assert paused.is_paused() and paused.name == "Suspended", f"{paused.type}: {paused.message}"
+        keyset = paused.state_details.run_input_keyset
+        description = wait_until(lambda: run_input(client, run.id, keyset["description"]),
+                                 timeout=60, what="the sign-off form's description", logs=server["logs"])
+        assert "Ký duyệt bản dự thảo báo cáo năm 2020" in description and ", lần 1" in description
+        assert f"/artifacts/key/thidua-validation-2020-" in description
+        schema = run_input(client, run.id, keyset["schema"])
+        schema = json.loads(schema) if isinstance(schema, str) else schema
+        assert schema["properties"]["draft_version"]["default"] == 1
+        assert [c["title"] for c in schema["properties"]["decision"]["oneOf"]] == ["Duyệt", "Từ chối"]
+        assert "DỰ THẢO" in (out / "2020" / "drafts" / "001" / "bao_cao_2020.md").read_text(encoding="utf-8")
+
+        # While it waits: a second yearly run of the same year ends at once, naming the waiting run...
+        second = client.create_flow_run_from_deployment(deployment.id, parameters=params)
+        refused = finished(client, second.id, server, "the second yearly run to end")
+        # Completed under its own name: any other final state makes Prefect log an ERROR traceback.
+        assert (refused.type, refused.name) == (StateType.COMPLETED, "Trùng lượt"), refused
+        assert str(run.id) in refused.message and "đang chờ ký duyệt" in refused.message
+        # ...and the daily collection check of the same district runs.
+        check = client.create_flow_run_from_deployment(client.read_deployment_by_name(CHECK).id,
+                                                       parameters={"params": {"year": 2020, "submissions": str(subs),
+                                                                              "out": str(out)}})
+        assert finished(client, check.id, server, "the collection check").is_completed()
+
+        # A worker restart while it waits; then three lease / heartbeat intervals (30 s each here).
+        restart_worker(server)
+        paused_at = time.monotonic()
+    return {"run": run, "out": out, "paused_at": paused_at}
+
+
+def test_yearly_run_stays_paused_across_leases_and_a_worker_restart_then_approval_writes_final(server, paused_yearly):
+    run, out = paused_yearly["run"], paused_yearly["out"]
+    with get_client(sync_client=True) as client:
+        time.sleep(max(0.0, 3 * LEASE_SECONDS + 10 - (time.monotonic() - paused_yearly["paused_at"])))
+        still = state_of(client, run.id)
+        assert still.is_paused() and still.name == "Suspended", f"{still.type}: {still.message}"
+
+        # The server checks the answers against the form's schema, as the UI does before posting.
+        with pytest.raises(RuntimeError, match="decision"):
+            resume_flow_run(run.id, run_input={"decision": "duyệt", "name": "Nguyễn Thị Duyệt", "draft_version": 1})
+        # A resume must name the draft it signs (the UI's form fills it in).
+        with pytest.raises(RuntimeError, match="draft_version"):
+            resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt"})
+        assert state_of(client, run.id).is_paused()
+        # What the UI's "Resume" form posts: the reviewer's answers to SignOffInput.
+        resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý",
+                                           "draft_version": 1})
+        final = finished(client, run.id, server, "the run to finish after approval")
+        assert final.is_completed(), f"{final.type}: {final.message}"
+
+    signed = json.loads((out / "2020" / "final" / "sign_off.json").read_text(encoding="utf-8"))
+    assert (signed["nguoi_duyet"], signed["y_kien"], signed["ban_du_thao"], signed["flow_run_id"]) == \
+        ("Nguyễn Thị Duyệt", "Đồng ý", 1, str(run.id))
+    assert signed["thoi_diem"].endswith("+07:00")
+    for name, digest in signed["sha256"].items():
+        assert hashlib.sha256((out / "2020" / "final" / name).read_bytes()).hexdigest() == digest
+    report = (out / "2020" / "final" / "bao_cao_2020.md").read_text(encoding="utf-8")
+    assert "DỰ THẢO" not in report and "Nguyễn Thị Duyệt" in report
+    con = duckdb.connect(str(out / "thidua.duckdb"), read_only=True)
+    try:
+        stored = con.execute("select flow_run_id, nam, decision, reviewer_name, comment, draft_version "
+                             "from sign_off").fetchall()
+        guard_rows = con.execute("select count(*) from cycle_guard").fetchone()[0]
+    finally:
+        con.close()
+    assert stored == [(str(run.id), 2020, "approve", "Nguyễn Thị Duyệt", "Đồng ý", 1)]
+    assert guard_rows == 0
+    assert "Engine execution exited with unexpected exception" not in server["logs"][1].read_text(errors="replace")

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from factories import submission, write_xlsx
 from pg_server import services  # noqa: F401  (fixture)
 from pg_server import postgres_url  # noqa: F401  (fixture)
@@ -58,7 +59,35 @@ def flow_run_of(pid: int) -> str:
     return next(v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"PREFECT__FLOW_RUN_ID="))
 
 
-def test_province_on_two_workers_survives_a_worker_killed_mid_run(services, tmp_path):
+@pytest.fixture(scope="module")
+def waiting_run(services, tmp_path_factory):
+    """A yearly run waiting for sign-off, then the server on PostgreSQL stopped and started again.
+
+    Module-scoped so the 100 s it must then wait (past the heartbeat automation) overlap the
+    killed-worker test, which asks for it first: the module takes one wait instead of two.
+    """
+    root = tmp_path_factory.mktemp("waiting")
+    subs = root / "submissions"
+    write_xlsx(subs / "2020" / "TTT.xlsx", submission("TTT", 2020, {"so_ho": 1000, "so_ho_ngheo": 50}))
+    write_xlsx(subs / "2020" / "TP1.xlsx", submission("TP1", 2020, {"so_ho": 2000, "so_ho_ngheo": 70}))
+    out = root / "out"
+    services.start_worker("worker-district", "hong-ngu")
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("yearly-report/hong-ngu")
+        run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"params": {"year": 2020, "submissions": str(subs), "out": str(out)}})
+        waiting = wait_until(lambda: (s := client.read_flow_run(run.id).state) and (s.is_paused() or s.is_final()) and s,
+                             timeout=400, what="the run to wait for sign-off", logs=services.logs)
+        assert waiting.is_paused() and waiting.name == "Suspended", f"{waiting.type}: {waiting.message}"
+        suspended_at = time.monotonic()
+
+    services.stop_server()
+    services.start_server()
+    return {"run_id": run.id, "out": out, "suspended_at": suspended_at}
+
+
+def test_province_on_two_workers_survives_a_worker_killed_mid_run(services, waiting_run, tmp_path):
     parent = tmp_path / "province"
     generate.generate(scale="nation", fmt="csv", out=parent, folders=CHILDREN, communes=1, processes=1)
     out = tmp_path / "out"
@@ -110,33 +139,17 @@ def test_province_on_two_workers_survives_a_worker_killed_mid_run(services, tmp_
         con.close()
 
 
-def test_yearly_run_waiting_for_sign_off_survives_a_server_restart_then_approval_writes_final(services, tmp_path):
-    """The server on PostgreSQL is stopped and started again while the run waits; then the reviewer approves."""
-    subs = tmp_path / "submissions"
-    write_xlsx(subs / "2020" / "TTT.xlsx", submission("TTT", 2020, {"so_ho": 1000, "so_ho_ngheo": 50}))
-    write_xlsx(subs / "2020" / "TP1.xlsx", submission("TP1", 2020, {"so_ho": 2000, "so_ho_ngheo": 70}))
-    out = tmp_path / "out"
-    services.start_worker("worker-district", "hong-ngu")
-
-    with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name("yearly-report/hong-ngu")
-        run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"params": {"year": 2020, "submissions": str(subs), "out": str(out)}})
-        waiting = wait_until(lambda: (s := client.read_flow_run(run.id).state) and (s.is_paused() or s.is_final()) and s,
-                             timeout=400, what="the run to wait for sign-off", logs=services.logs)
-        assert waiting.is_paused() and waiting.name == "Suspended", f"{waiting.type}: {waiting.message}"
-        suspended_at = time.monotonic()
-
-    services.stop_server()
-    services.start_server()
+def test_yearly_run_waiting_for_sign_off_survives_a_server_restart_then_approval_writes_final(services, waiting_run):
+    """The server on PostgreSQL was stopped and started again while the run waits; then the reviewer approves."""
+    run_id, out = waiting_run["run_id"], waiting_run["out"]
     # Past the heartbeat automation's 90 s: a run waiting for sign-off is not a dead run.
-    time.sleep(max(0.0, 100 - (time.monotonic() - suspended_at)))
+    time.sleep(max(0.0, 100 - (time.monotonic() - waiting_run["suspended_at"])))
     with get_client(sync_client=True) as client:
-        still = client.read_flow_run(run.id).state
+        still = client.read_flow_run(run_id).state
         assert still.is_paused() and still.name == "Suspended", f"{still.type}: {still.message}"
-        resume_flow_run(run.id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý",
+        resume_flow_run(run_id, run_input={"decision": "approve", "name": "Nguyễn Thị Duyệt", "comment": "Đồng ý",
                                            "draft_version": 1})
-        final = wait_until(lambda: (s := client.read_flow_run(run.id).state) and s.is_final() and s,
+        final = wait_until(lambda: (s := client.read_flow_run(run_id).state) and s.is_final() and s,
                            timeout=400, what="the run to finish after approval", logs=services.logs)
         assert final.is_completed(), f"{final.type}: {final.message}"
 
@@ -145,6 +158,6 @@ def test_yearly_run_waiting_for_sign_off_survives_a_server_restart_then_approval
     con = duckdb.connect(str(out / "thidua.duckdb"), read_only=True)
     try:
         assert con.execute("select flow_run_id, decision, reviewer_name from sign_off").fetchall() == \
-            [(str(run.id), "approve", "Nguyễn Thị Duyệt")]
+            [(str(run_id), "approve", "Nguyễn Thị Duyệt")]
     finally:
         con.close()
