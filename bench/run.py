@@ -254,6 +254,15 @@ def part_peer(args) -> dict:
 PREFECT_WARM_ROUNDS = 3
 
 
+def flow_stages(scale) -> dict:
+    """The Prefect tasks the district-run flow calls its stages through, by name.
+
+    `flows.scale.STAGES`; a --root copy from before it existed has them as module attributes.
+    """
+    return getattr(scale, "STAGES", None) or {n: getattr(scale, n) for n in
+                                              ("ingest", "validate", "aggregate", "write_tables")}
+
+
 def part_prefect(args) -> dict:
     """The first child's cycle through the district-run flow and as plain calls: cold, then warm rounds (medians).
 
@@ -281,10 +290,7 @@ def part_prefect(args) -> dict:
                 inside[0] += time.perf_counter() - start
         return wrapper
 
-    # The flow's stage tasks (a --root copy from before perrun has them as module attributes).
-    stages = getattr(scale, "STAGES", None) or {n: getattr(scale, n) for n in
-                                                 ("ingest", "validate", "aggregate", "write_tables")}
-    for stage in stages.values():
+    for stage in flow_stages(scale).values():
         stage.fn = timed(stage.fn)
     # A --root copy from before run_district existed runs the flow itself (heartbeat included).
     run_flow = getattr(scale, "run_district", None) or (

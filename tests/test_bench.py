@@ -97,6 +97,16 @@ def test_benchmark_smoke_run_counts_the_same_rows_everywhere_and_derives_its_rat
         assert ratios[f"{peer}_over_thidua"] == round(results[peer]["seconds"] / every, 2)
 
 
+def test_prefect_part_times_every_stage_task_the_district_run_flow_calls():
+    """The prefect part wraps the flow's stage tasks to time Prefect's share; it must find all of them."""
+    from flows import scale
+    from tasks.rollup import PLAIN_STAGES
+
+    stages = bench_run.flow_stages(scale)
+    assert set(stages) == set(PLAIN_STAGES)
+    assert [s.fn for s in stages.values()] == [PLAIN_STAGES[name] for name in stages]
+
+
 def _tiny_tree(path: Path, cells: list[tuple[str, str]], run_id: str, ids: list[int]) -> Path:
     """raw_file_version + raw_cell for units A and B, with the given (unit, value) cells."""
     con = duckdb.connect(str(path))
