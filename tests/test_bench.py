@@ -67,7 +67,7 @@ def test_generated_workbook_follows_the_contract(tmp_path):
     assert ("ma_don_vi", "X001") in sheets["thong_tin"]
 
 
-def test_benchmark_smoke_run_counts_the_same_rows_everywhere_and_derives_its_ratios(tmp_path):
+def test_benchmark_smoke_run_counts_the_same_rows_everywhere_and_derives_its_ratios(tmp_path, capsys):
     data = tmp_path / "data"
     made = generate.generate(scale="nation", fmt="csv", out=data, folders=2, communes=1, processes=1)
     report_path = tmp_path / "report.json"
@@ -95,6 +95,9 @@ def test_benchmark_smoke_run_counts_the_same_rows_everywhere_and_derives_its_rat
     assert ratios["thidua_core_over_floor"] == round(core / results["floor"]["seconds"], 2)
     for peer in ("peer", "fair_district", "fair_run"):
         assert ratios[f"{peer}_over_thidua"] == round(results[peer]["seconds"] / every, 2)
+    # The printed table shows every stage and the ratio the issue asks for.
+    printed = capsys.readouterr().out
+    assert "thidua_over_floor" in printed and all(f"  {stage} " in printed for stage in stages)
 
 
 def test_prefect_part_times_every_stage_task_the_district_run_flow_calls():
