@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from tasks.db import sql_text
-from tasks.parsing import DOI_TUONG, HINH_THUC, doi_tuong_code, hinh_thuc_code
+from tasks.parsing import doi_tuong_code, hinh_thuc_code
 from tasks.readers import REQUIRED_SHEETS, SHEET_COLUMNS
 from tasks.safety import NotARegularFile, UnsafeWorkbook, file_kind, open_regular_file, MAX_FILE_BYTES
 

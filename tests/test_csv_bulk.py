@@ -6,10 +6,7 @@ the properties of the SQL macros and of DuckDB's CSV reading are in tests/test_p
 
 from __future__ import annotations
 
-import shutil
 import sys
-
-import pytest
 
 from tasks.config import PROJECT_ROOT, load_config
 from tasks.ingest import ingest_year

@@ -293,7 +293,7 @@ def paused_yearly(server, tmp_path_factory):
         description = wait_until(lambda: run_input(client, run.id, keyset["description"]),
                                  timeout=60, what="the sign-off form's description", logs=server["logs"])
         assert "Ký duyệt bản dự thảo báo cáo năm 2020" in description and ", lần 1" in description
-        assert f"/artifacts/key/thidua-validation-2020-" in description
+        assert "/artifacts/key/thidua-validation-2020-" in description
         schema = run_input(client, run.id, keyset["schema"])
         schema = json.loads(schema) if isinstance(schema, str) else schema
         assert schema["properties"]["draft_version"]["default"] == 1
