@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
@@ -323,6 +324,23 @@ _FINDING_COLUMNS = ["check_code", "severity", "unit_code", "file_version_id", "s
                     "row_number", "column_name", "cell_ref", "observed_value", "message_vi", "fix_vi"]
 
 
+def suite_frames(con, config: Config, year: int) -> Iterator[tuple[str, dict, pd.DataFrame]]:
+    """Each suite of SUITES with the frame it judges: its frame SQL's rows and the legal rules' columns."""
+    settings = config.settings
+    sql_params = {"nam": year, "threshold": settings.yoy_change_threshold, "min_base": settings.yoy_min_base}
+    for table in SUITES:
+        suite = load_suite(table)
+        frame_sql = sql_text(suite["meta"]["frame_sql"])
+        frame = con.execute(frame_sql, {k: v for k, v in sql_params.items() if f"${k}" in frame_sql}).df()
+        # Legal rules (config/rules.yaml, kinds in tasks/rules.py) add columns to the frame they judge.
+        if table == "stg_award":
+            frame = rules.add_prerequisite_columns(frame, year=year, config=config)
+        elif table == "stg_submission":
+            frame = rules.add_cap_columns(frame, year=year, config=config,
+                                          awards=con.execute(YEAR_AWARDS_SQL, {"nam": year}).df())
+        yield table, suite, frame
+
+
 def validate_year(config: Config, year: int, db_path: Path | str, *, flow_run_id: str | None = None) -> ValidationSummary:
     """Run every suite over the year's staged data, store findings, status and the run.
 
@@ -333,7 +351,6 @@ def validate_year(config: Config, year: int, db_path: Path | str, *, flow_run_id
     run_id = f"validate-{year}-{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     project_dir = gx_project_dir(db_path, year)
     settings = config.settings
-    sql_params = {"nam": year, "threshold": settings.yoy_change_threshold, "min_base": settings.yoy_min_base}
     words = {"nguong_pct": f"{settings.yoy_change_threshold * 100:g}",
              "co_quan_thuong_truc": config.district.standing_office}
     success = True
@@ -348,17 +365,7 @@ def validate_year(config: Config, year: int, db_path: Path | str, *, flow_run_id
         materialize(con, "intermediate/int_merged_unit_values")
         # A rerun replaces the year's previous validation findings; the run table keeps history.
         con.execute("delete from finding where stage = 'validate' and nam = ?", [year])
-        for table in SUITES:
-            suite = load_suite(table)
-            frame_sql = sql_text(suite["meta"]["frame_sql"])
-            params = {k: v for k, v in sql_params.items() if f"${k}" in frame_sql}
-            frame = con.execute(frame_sql, params).df()
-            # Legal rules (config/rules.yaml, kinds in tasks/rules.py) add columns to the frame they judge.
-            if table == "stg_award":
-                frame = rules.add_prerequisite_columns(frame, year=year, config=config)
-            elif table == "stg_submission":
-                frame = rules.add_cap_columns(frame, year=year, config=config,
-                                              awards=con.execute(YEAR_AWARDS_SQL, {"nam": year}).df())
+        for table, suite, frame in suite_frames(con, config, year):
             ok, failures = validate_frame(context, table=table, suite=suite, frame=frame, run_id=run_id,
                                           parameters={"nam": year})
             success = success and ok

@@ -17,6 +17,7 @@ from tasks.config import PROJECT_ROOT, load_config
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import compare_trees  # noqa: E402
 import generate  # noqa: E402
+import gx_across_children  # noqa: E402
 import scale_table  # noqa: E402
 
 # bench/run.py by path: a module plainly named `run` could be shadowed by another on sys.path.
@@ -98,6 +99,22 @@ def test_benchmark_smoke_run_counts_the_same_rows_everywhere_and_derives_its_rat
     # The printed table shows every stage and the ratio the issue asks for.
     printed = capsys.readouterr().out
     assert "thidua_over_floor" in printed and all(f"  {stage} " in printed for stage in stages)
+
+    # GX across the children finds the same failed rows as GX per child: one spoiled count in each.
+    for child in ("TINH01", "TINH02"):
+        with duckdb.connect(str(tmp_path / "work" / "thidua" / child / "thidua.duckdb")) as con:
+            spoiled = con.execute("select file_version_id, row_number from stg_indicator_value join ref_indicator "
+                                  "using (indicator_code) where value_type = 'count' order by all limit 1").fetchone()
+            con.execute("update stg_indicator_value set gia_tri = -5 where file_version_id = ? and row_number = ?",
+                        list(spoiled))
+    across_path = tmp_path / "across.json"
+    gx_across_children.main(["--data", str(data), "--work", str(tmp_path / "work"), "--json", str(across_path)])
+    across = json.loads(across_path.read_text(encoding="utf-8"))
+    assert across["same_failed_rows"] is True
+    assert across["per_child"]["failed_rows"] == across["across_children"]["failed_rows"] > 0
+    assert across["failed_by_check"]["gia_tri_am"] == 2
+    assert (across["per_child"]["gx_runs"], across["across_children"]["gx_runs"]) == (8, 4)
+    assert across["rows"]["stg_submission"] == 42
 
 
 def test_prefect_part_times_every_stage_task_the_district_run_flow_calls():
