@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> None:
                                   for t, s, f in suite_frames(con, load_config(child / "config"), args.year)]
     frame_seconds = time.perf_counter() - clock
 
-    context = gx_context(Path(tempfile.mkdtemp(prefix="thidua-gx-across-")))
+    project = args.work / "gx-across-children"  # the GX project both ways validate in (replaced each run)
+    shutil.rmtree(project, ignore_errors=True)
+    context = gx_context(project)
 
     def run(table: str, suite: dict, frame) -> list[tuple]:
         suite = {**suite, "meta": {**suite["meta"], "index_columns": [CHILD, *suite["meta"]["index_columns"]]}}
